@@ -1,0 +1,168 @@
+"""The `araclaim` command: thin subcommands over train/ and eval/ functions.
+
+User mistakes (bad data, bad config, missing model) print one clear message to stderr and exit 2;
+nothing else is caught, so real bugs keep their traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from train.errors import AraclaimError
+
+EPILOG = "Each subcommand has --help. Runs go to $MLFLOW_TRACKING_URI or ./mlruns (see `araclaim ui`)."
+
+
+def cmd_train(args) -> int:
+    from train.config import load_config
+    from train.pipeline import train
+
+    cfg = load_config(args.config, args.set or [])
+    result = train(cfg, resume=args.resume)
+    for name, s in result.scores.items():
+        ci = f" (95% CI {s['macro_f1_ci_low']:.3f}-{s['macro_f1_ci_high']:.3f})" if "macro_f1_ci_low" in s else ""
+        print(f"{name:>16}: macro_f1 {s['macro_f1']:.3f}{ci}  accuracy {s['accuracy']:.3f}  n={s['n']}",
+              file=sys.stderr)
+    print(f"model saved in {result.model_dir}; logged as {result.model_uri}", file=sys.stderr)
+    print(result.run_id)  # stdout carries only the run id, for scripts: RUN=$(araclaim train ...)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from eval import evaluate
+    from train.tracking import load_classifier
+
+    golds = evaluate.load_gold_files(args.gold or [evaluate.DEFAULT_GOLD])
+    clf, uri, run_id = load_classifier(args.model)
+    results = evaluate.score(clf, args.name or args.model, golds, seed=args.seed)
+    files = evaluate.publish(results, args.name or args.model, Path(args.out), run_id)
+    if args.errors_out:
+        n = evaluate.write_errors(Path(args.errors_out), results)
+        print(f"wrote {n} misclassified sentences to {args.errors_out}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(evaluate.as_json(results), ensure_ascii=False, indent=2))
+    else:
+        from eval.report import terminal
+
+        for res in results:
+            print(terminal(res.name, res.model, res.references) + "\n")
+    where = f" and logged to run {run_id}" if run_id else ""
+    print(f"report written to {args.out}/ ({len(files)} files){where}", file=sys.stderr)
+    return 0
+
+
+def cmd_label(args) -> int:
+    from eval.label import label_articles, read_inputs, write_jsonl
+    from train.tracking import load_classifier
+
+    clf, uri, _ = load_classifier(args.model)
+    n = write_jsonl(label_articles(clf, read_inputs(args.inputs), uri), Path(args.output))
+    print(f"labelled {n} sentences -> {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from eval.compare import compare_table
+
+    print(compare_table(args.experiment, args.csv))
+    return 0
+
+
+def cmd_ui(args) -> int:
+    from train.tracking import LOCAL_STORE, default_uri
+
+    uri = default_uri()
+    cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
+           "--host", "127.0.0.1", "--port", str(args.port)]
+    if uri.startswith("sqlite:///"):
+        cmd += ["--default-artifact-root", (LOCAL_STORE / "artifacts").resolve().as_uri()]
+    print(f"MLflow UI on http://127.0.0.1:{args.port} over {uri} (Ctrl-C to stop)", file=sys.stderr)
+    os.execv(sys.executable, cmd)
+    return 0  # not reached
+
+
+def cmd_data_check(args) -> int:
+    from train.datacheck import check_paths
+
+    problems = check_paths(args.paths or ["data"])
+    for p in problems:
+        print(p, file=sys.stderr)
+    print(f"{len(problems)} problem(s)" if problems else "data OK", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cmd_data_stats(args) -> int:
+    from train.datacheck import stats_report
+
+    print(stats_report(args.paths or ["data/train.jsonl", "data/dev.jsonl"]))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="araclaim", description=__doc__.splitlines()[0], epilog=EPILOG)
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO) to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model from a config and log one MLflow run")
+    t.add_argument("--config", required=True, help="YAML config, e.g. configs/baseline.yaml")
+    t.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override one config value, e.g. --set transformer.epochs=2 (repeatable)")
+    t.add_argument("--resume", action="store_true", help="continue the last interrupted run of this config")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("eval", help="score a model on gold files")
+    e.add_argument("--model", required=True, help="model directory, MLflow run id, runs:/ or models:/ URI")
+    e.add_argument("--gold", action="append", help="gold JSONL (repeatable; default data/gold/article.jsonl)")
+    e.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    e.add_argument("--out", default="outputs/eval", help="report directory (default outputs/eval)")
+    e.add_argument("--errors-out", help="write misclassified sentences as training-format JSONL")
+    e.add_argument("--name", help="model name shown in reports (default: the --model value)")
+    e.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    e.set_defaults(func=cmd_eval)
+
+    lab = sub.add_parser("label", help="split articles into sentences and label each")
+    lab.add_argument("--model", required=True, help="model directory, MLflow run id, runs:/ or models:/ URI")
+    lab.add_argument("inputs", nargs="+", help=".txt files or directories")
+    lab.add_argument("-o", "--output", required=True, help="output JSONL path")
+    lab.set_defaults(func=cmd_label)
+
+    c = sub.add_parser("compare", help="runs side by side, best first")
+    c.add_argument("--experiment", default="araclaim", help="MLflow experiment (default araclaim)")
+    c.add_argument("--csv", action="store_true", help="CSV instead of a table")
+    c.set_defaults(func=cmd_compare)
+
+    u = sub.add_parser("ui", help="open the MLflow UI on 127.0.0.1 over the project's store")
+    u.add_argument("--port", type=int, default=5000)
+    u.set_defaults(func=cmd_ui)
+
+    d = sub.add_parser("data", help="check or summarise labelled data")
+    dsub = d.add_subparsers(dest="data_command", required=True)
+    dc = dsub.add_parser("check", help="validate data files (default: data/)")
+    dc.add_argument("paths", nargs="*")
+    dc.set_defaults(func=cmd_data_check)
+    ds = dsub.add_parser("stats", help="counts by split, label, topic and length")
+    ds.add_argument("paths", nargs="*")
+    ds.set_defaults(func=cmd_data_stats)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return args.func(args)
+    except AraclaimError as exc:
+        print(f"araclaim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"araclaim {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

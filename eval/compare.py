@@ -1,0 +1,60 @@
+"""`araclaim compare`: the runs of one experiment side by side, best first, from the UI's store."""
+from __future__ import annotations
+
+import csv
+import io
+
+from eval.report import table
+from train import tracking
+
+# (header, MLflow column) in display order; missing columns print as "-".
+COLUMNS = [
+    ("run", "tags.mlflow.runName"),
+    ("config", "tags.config_name"),
+    ("family", "tags.model_family"),
+    ("dev_f1", "metrics.dev_macro_f1"),
+    ("dev_articles_f1", "metrics.dev_articles_macro_f1"),
+    ("gold_f1", "metrics.gold_article_macro_f1"),
+    ("gold_ci_low", "metrics.gold_article_macro_f1_ci_low"),
+    ("gold_ci_high", "metrics.gold_article_macro_f1_ci_high"),
+    ("gold_acc", "metrics.gold_article_accuracy"),
+    ("train_s", "metrics.train_seconds"),
+    ("size_mb", "metrics.model_size_mb"),
+    ("run_id", "run_id"),
+]
+# Selection metric: the article-shaped dev set, never gold; then dev as a tie-breaker.
+SORT_BY = ["metrics.dev_articles_macro_f1", "metrics.dev_macro_f1"]
+
+
+def _fmt(value) -> str:
+    if value is None or value != value:  # None or NaN
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}" if value < 100 else f"{value:.0f}"
+    return str(value)
+
+
+def compare_rows(experiment: str, tracking_uri: str | None = None) -> list[list[str]]:
+    """Finished runs as display rows, best first."""
+    frame = tracking.search_runs(experiment, tracking_uri)
+    if frame.empty:
+        return []
+    if "status" in frame:
+        frame = frame[frame["status"] == "FINISHED"]
+    keys = [k for k in SORT_BY if k in frame]
+    if keys:
+        frame = frame.sort_values(keys, ascending=False, na_position="last")
+    return [[_fmt(row.get(col)) for _, col in COLUMNS] for _, row in frame.iterrows()]
+
+
+def compare_table(experiment: str, as_csv: bool = False, tracking_uri: str | None = None) -> str:
+    """The comparison as an aligned table or CSV text."""
+    rows = compare_rows(experiment, tracking_uri)
+    header = [h for h, _ in COLUMNS]
+    if as_csv:
+        buf = io.StringIO()
+        csv.writer(buf).writerows([header, *rows])
+        return buf.getvalue().rstrip("\n")
+    if not rows:
+        return f"no finished runs in experiment {experiment!r} (train one: araclaim train --config configs/baseline.yaml)"
+    return table(header, rows)

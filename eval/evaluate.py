@@ -1,0 +1,86 @@
+"""`araclaim eval`: score one model on one or more gold files, next to the reference labellers.
+
+Reports go to the terminal (or JSON), to a Markdown/JSON/PNG report directory, and, when the model
+came from MLflow, into that run as `<gold name>_<metric>` so the UI and `araclaim compare` sort by them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from eval import report
+from eval.harness import Evaluation, MajorityLabeller, RuleLabeller, evaluate, majority_label
+from train import tracking
+from train.data import LabelledSet, dataset_name, load_labelled
+
+DEFAULT_GOLD = "data/gold/article.jsonl"
+# Real-news class mix: the majority floor uses the article-shaped dev set's most common class.
+MAJORITY_SOURCE = "data/dev_articles.jsonl"
+
+
+@dataclass(frozen=True)
+class GoldResult:
+    name: str
+    model: Evaluation
+    references: list[Evaluation]
+
+
+def load_gold_files(paths: list[str]) -> list[LabelledSet]:
+    """Load every gold file first, so a bad file fails before the model is loaded."""
+    sets = [load_labelled(p, dataset_name(p)) for p in paths]
+    names = [s.name for s in sets]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        # Two files with one name would overwrite each other's metrics; give them distinct names.
+        sets = [load_labelled(p, f"{s.name}_{i}") if s.name in dupes else s for i, s in enumerate(sets)]
+    return sets
+
+
+def _majority(gold: LabelledSet) -> MajorityLabeller:
+    source = Path(MAJORITY_SOURCE)
+    base = load_labelled(source) if source.exists() else gold
+    return MajorityLabeller(majority_label(base))
+
+
+def score(classifier, model_name: str, golds: list[LabelledSet], seed: int = 0) -> list[GoldResult]:
+    """Evaluate the model and both reference labellers on each gold set."""
+    results = []
+    for gold in golds:
+        refs = [evaluate(RuleLabeller(), gold, "cue_rule", seed=seed)]
+        majority = _majority(gold)
+        refs.append(evaluate(majority, gold, majority.name, seed=seed))
+        results.append(GoldResult(gold.name, evaluate(classifier, gold, model_name, seed=seed), refs))
+    return results
+
+
+def write_errors(path: Path, results: list[GoldResult]) -> int:
+    """Misclassified sentences in the training-data format (gold label kept), for correction and reuse."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for res in results:
+        for e in res.model.errors():
+            rows.append({"id": f"{res.name}-{e['id']}", "text": e["text"], "label": e["gold"],
+                         "topic": "unknown", "source": f"eval-error:{res.name}",
+                         "predicted": e["predicted"], "confidence": e["confidence"]})
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    tmp.replace(path)
+    return len(rows)
+
+
+def publish(results: list[GoldResult], model_name: str, out_dir: Path, run_id: str | None) -> list[Path]:
+    """Write report files; when the model has an MLflow run, add metrics and reports to it."""
+    files, metrics = [], {}
+    for res in results:
+        files += report.write_report(out_dir, res.name, model_name, res.model, res.references)
+        metrics.update(tracking.score_metrics(res.name, res.model.scores))
+    if run_id:
+        tracking.log_to_existing_run(run_id, metrics, files)
+    return files
+
+
+def as_json(results: list[GoldResult]) -> dict:
+    """One JSON object: the only gold set's report, or {name: report} for several."""
+    reports = {r.name: report.as_json(r.model, r.references) for r in results}
+    return next(iter(reports.values())) if len(reports) == 1 else reports

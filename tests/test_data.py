@@ -1,0 +1,108 @@
+"""Labelled-file validation and `araclaim data check`: every problem named with file:line."""
+import json
+
+import pytest
+
+from eval.cli import main
+from train.data import load_labelled
+from train.errors import DataError
+
+from conftest import REPO, write_jsonl
+
+GOOD = {"id": "a", "text": "افتتحت البلدية حديقة جديدة", "label": "assertion"}
+
+
+@pytest.mark.parametrize("bad_line,needle", [
+    ('{"id": "b", "text": "نص ما", "label": "claim"}', "unknown label 'claim'"),
+    ('{"id": "b", "label": "denial"}', "missing field 'text'"),
+    ('{"id": "b", "text": "   ", "label": "denial"}', "'text' is empty"),
+    ('{"id": "b", "text": "نص", "label": "denial"', "invalid JSON"),
+    ('["not", "an", "object"]', "expected a JSON object"),
+    ('{"id": "a", "text": "نص آخر", "label": "opinion"}', "duplicate id 'a' (first at line 1)"),
+    ('{"id": "b", "text": "نص", "label": "opinion", "alt_label": "maybe"}', "unknown alt_label 'maybe'"),
+])
+def test_bad_gold_line_is_reported_with_file_and_line(tmp_path, bad_line, needle):
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps(GOOD, ensure_ascii=False) + "\n" + bad_line + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        load_labelled(path)
+    assert f"{path}:2: " in str(err.value) and needle in str(err.value)
+
+
+def test_empty_and_all_skip_files(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    with pytest.raises(DataError, match="file is empty"):
+        load_labelled(empty)
+    skips = write_jsonl(tmp_path / "skips.jsonl", [{"text": "بقلم", "label": "skip"}])
+    with pytest.raises(DataError, match="every row is labelled 'skip'"):
+        load_labelled(skips)
+
+
+def test_skip_rows_are_counted_not_scored(tmp_path):
+    path = write_jsonl(tmp_path / "g.jsonl", [GOOD, {"id": "s", "text": "بقلم مراسلنا", "label": "skip"}])
+    data = load_labelled(path)
+    assert [e.id for e in data.examples] == ["a"] and [e.id for e in data.skipped] == ["s"]
+
+
+@pytest.mark.parametrize("bad_line,needle", [
+    ('{"text": "x", "label": "nope"}', ":2: unknown label 'nope'"),
+    ('{"label": "denial"}', ":2: missing field 'text'"),
+    ("{oops", ":2: invalid JSON"),
+])
+def test_eval_cli_rejects_bad_gold_without_traceback(tmp_path, capsys, bad_line, needle):
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps(GOOD, ensure_ascii=False) + "\n" + bad_line + "\n", encoding="utf-8")
+    code = main(["eval", "--model", str(tmp_path), "--gold", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{path}{needle}" in err
+    assert "Traceback" not in err
+
+
+# --- araclaim data check ---------------------------------------------------------------------
+
+def row(i, text, label="assertion", **kw):
+    return {"id": f"t{i}", "text": text, "label": label, "topic": "economy", "source": "written", **kw}
+
+
+def test_repo_data_passes_check(capsys):
+    assert main(["data", "check", str(REPO / "data")]) == 0
+
+
+@pytest.mark.parametrize("name,rows,dev_rows,needle", [
+    ("dup", [row(1, "ارتفعت الأسعار اليوم"), row(2, "ارتفعت الأسعار اليوم")], [], "train.jsonl:2: duplicate of"),
+    ("normdup", [row(1, "ارتفعت الأسعار اليوم"), row(2, "ارتفعت  الاسعار اليوم!")], [], "normalised duplicate"),
+    ("leak", [row(1, "ارتفعت الأسعار اليوم في السوق")], [row(9, "ارتفعت الأسعار اليوم في السوق")], "dev.jsonl:1: leak of"),
+    ("ngram", [row(1, "قال الوزير إن الحكومة ستخفض الضرائب على الشركات الصغيرة")],
+     [row(9, "وأضاف أن الحكومة ستخفض الضرائب على الشركات الصغيرة قريبا")], "leak: shares"),
+    ("template", [row(1, "أعلنت الشركة اليوم أنها ستفتتح فرعا جديدا في المدينة"),
+                  row(2, "وأعلنت الشركة اليوم أنها ستفتتح فرعا جديدا في الريف")], [], "template repetition"),
+    ("field", [{"id": "t1", "text": "ارتفعت الأسعار", "label": "assertion"}], [], "missing field(s) topic, source"),
+    ("label", [row(1, "ارتفعت الأسعار", label="fact")], [], "unknown label 'fact'"),
+    ("blank", [row(1, "   ")], [], "'text' is empty"),
+])
+def test_data_check_finds_planted_defects(tmp_path, capsys, name, rows, dev_rows, needle):
+    write_jsonl(tmp_path / "train.jsonl", rows)
+    if dev_rows:
+        write_jsonl(tmp_path / "dev.jsonl", dev_rows)
+    code = main(["data", "check", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert needle in err
+    assert str(tmp_path) in err
+
+
+def test_data_check_flags_gold_leak(tmp_path, capsys):
+    write_jsonl(tmp_path / "train.jsonl", [row(1, "نفت الوزارة صحة التقارير عن إغلاق المستشفى المركزي")])
+    write_jsonl(tmp_path / "gold" / "article.jsonl",
+                [{"id": "g1", "line": 1, "text": "نفت الوزارة صحة التقارير عن إغلاق المستشفى", "label": "denial"}])
+    assert main(["data", "check", str(tmp_path)]) == 1
+    assert "gold/article.jsonl:1: leak" in capsys.readouterr().err
+
+
+def test_data_stats_counts(tmp_path, capsys):
+    write_jsonl(tmp_path / "train.jsonl", [row(1, "ارتفعت الأسعار اليوم"), row(2, "نفت الوزارة ذلك", "denial")])
+    assert main(["data", "stats", str(tmp_path / "train.jsonl")]) == 0
+    out = capsys.readouterr().out
+    assert "2 sentences" in out and "assertion 1 (50%)" in out and "economy 2 (100%)" in out

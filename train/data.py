@@ -1,0 +1,162 @@
+"""Labelled data files: JSON Lines with one sentence per record.
+
+Training files (`data/train.jsonl`) need `text` and `label`; gold files (`data/gold/*.jsonl`,
+`data/dev_articles.jsonl`) may also carry `id`, `line`, `alt_label`, `note`, and label rows that are
+not sentences `skip`. Every problem is reported as ``file:line: what is wrong (fix)``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from train.errors import DataError
+from train.labels import LABELS, SKIP
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled sentence. `where` is ``file:line`` for messages."""
+
+    text: str
+    label: str
+    id: str | None = None
+    alt_label: str | None = None
+    line: int | None = None
+    where: str = ""
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class LabelledSet:
+    """A validated file: the sentences to score and the rows that were skipped."""
+
+    name: str
+    path: Path
+    examples: tuple[Example, ...]
+    skipped: tuple[Example, ...]
+    digest: str
+
+    @property
+    def texts(self) -> list[str]:
+        return [e.text for e in self.examples]
+
+    @property
+    def labels(self) -> list[str]:
+        return [e.label for e in self.examples]
+
+
+def _check_record(obj: object, where: str, allow_skip: bool) -> list[str]:
+    """Problems of one parsed record (empty list when it is valid)."""
+    if not isinstance(obj, dict):
+        return [f"{where}: expected a JSON object, got {type(obj).__name__}"]
+    problems = []
+    text = obj.get("text")
+    if "text" not in obj:
+        problems.append(f"{where}: missing field 'text' (add the sentence as \"text\": \"...\")")
+    elif not isinstance(text, str) or not text.strip():
+        problems.append(f"{where}: 'text' is empty or not a string")
+    allowed = LABELS + ((SKIP,) if allow_skip else ())
+    label = obj.get("label")
+    if "label" not in obj:
+        problems.append(f"{where}: missing field 'label' (one of {', '.join(allowed)})")
+    elif label not in allowed:
+        problems.append(f"{where}: unknown label {label!r} (use one of {', '.join(allowed)})")
+    alt = obj.get("alt_label")
+    if alt is not None and alt not in LABELS:
+        problems.append(f"{where}: unknown alt_label {alt!r} (use one of {', '.join(LABELS)} or drop it)")
+    return problems
+
+
+def read_records(path: str | Path, *, allow_skip: bool = True) -> tuple[list[Example], list[str]]:
+    """Parse and validate a JSONL file; returns (examples, problems) without raising.
+
+    Blank lines are ignored. Duplicate `id`s and an empty file are problems too.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return [], [f"{path}: no such file (check the path; data files live under data/)"]
+    examples, problems, seen_ids = [], [], {}
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        return [], [f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); re-save it as UTF-8"]
+    for lineno, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        found = _check_record(obj, where, allow_skip)
+        if found:
+            problems.extend(found)
+            continue
+        rid = obj.get("id")
+        if rid is not None and rid in seen_ids:
+            problems.append(f"{where}: duplicate id {rid!r} (first at line {seen_ids[rid]})")
+        elif rid is not None:
+            seen_ids[rid] = lineno
+        examples.append(_to_example(obj, where))
+    if not examples and not problems:
+        problems.append(f"{path}: file is empty (expected one JSON object per line with 'text' and 'label')")
+    return examples, problems
+
+
+def _to_example(obj: dict, where: str) -> Example:
+    known = {"text", "label", "id", "alt_label", "line"}
+    return Example(
+        text=obj["text"].strip(),
+        label=obj["label"],
+        id=None if obj.get("id") is None else str(obj["id"]),
+        alt_label=obj.get("alt_label"),
+        line=obj.get("line"),
+        where=where,
+        extra={k: v for k, v in obj.items() if k not in known},
+    )
+
+
+def raise_problems(problems: list[str]) -> None:
+    """Raise one DataError listing the problems (the first MAX_PROBLEMS_SHOWN of them)."""
+    if not problems:
+        return
+    shown = problems[:MAX_PROBLEMS_SHOWN]
+    more = len(problems) - len(shown)
+    tail = f"\n... and {more} more" if more > 0 else ""
+    raise DataError("\n".join(shown) + tail)
+
+
+def load_labelled(path: str | Path, name: str | None = None, *, allow_skip: bool = True) -> LabelledSet:
+    """Load a labelled file, raising DataError (with file:line) on any problem."""
+    path = Path(path)
+    examples, problems = read_records(path, allow_skip=allow_skip)
+    raise_problems(problems)
+    kept = tuple(e for e in examples if e.label != SKIP)
+    skipped = tuple(e for e in examples if e.label == SKIP)
+    if not kept:
+        raise DataError(f"{path}: every row is labelled '{SKIP}'; nothing to score")
+    return LabelledSet(
+        name=name or dataset_name(path),
+        path=path,
+        examples=kept,
+        skipped=skipped,
+        digest=file_digest(path),
+    )
+
+
+def dataset_name(path: str | Path) -> str:
+    """A metric-friendly name for a data file: data/gold/article.jsonl -> 'gold_article'."""
+    path = Path(path)
+    parent = path.parent.name
+    stem = path.stem.replace("-", "_").replace(".", "_")
+    return f"{parent}_{stem}" if parent in {"gold"} else stem
+
+
+def file_digest(path: str | Path) -> str:
+    """Short content hash, so a run records exactly which data it saw."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]

@@ -1,0 +1,100 @@
+"""The model format every family shares, and the one way to predict.
+
+A model is a directory holding `araclaim.json` (family, label order, preprocessing, optional
+class-prior adjustment) beside the family's own files. `Classifier.load(dir)` restores any family;
+`Classifier.predict(["..."])` returns labels. MLflow wraps the same directory (train/pyfunc.py).
+"""
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from train.errors import ModelLoadError
+from train.labels import LABELS
+
+MODEL_FILE = "araclaim.json"
+# family -> module with `load(directory) -> backend`; imported lazily so the baseline never pays for torch.
+BACKENDS = {"baseline": "train.baseline", "transformer": "train.transformer"}
+
+
+@dataclass
+class Classifier:
+    """A trained sentence classifier.
+
+    `backend.predict_proba(texts)` gives one probability column per entry of `labels`; `adjust`, when
+    set, multiplies those columns (prior correction fitted on an article-shaped dev set) before the
+    rows are renormalised.
+
+    >>> clf = Classifier.load("outputs/baseline/model")            # doctest: +SKIP
+    >>> clf.predict(["نفت الوزارة صحة التقارير المتداولة"])          # doctest: +SKIP
+    ['denial']
+    """
+
+    backend: object
+    family: str
+    labels: tuple[str, ...] = LABELS
+    adjust: tuple[float, ...] | None = None
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Rows of class probabilities, columns in `self.labels` order."""
+        if not texts:
+            return np.zeros((0, len(self.labels)))
+        probs = np.asarray(self.backend.predict_proba(list(texts)), dtype=np.float64)
+        if self.adjust is not None:
+            probs = probs * np.asarray(self.adjust)
+            probs = probs / probs.sum(axis=1, keepdims=True)
+        return probs
+
+    def predict(self, texts: list[str]) -> list[str]:
+        """The most probable label of each sentence."""
+        probs = self.predict_proba(texts)
+        return [self.labels[i] for i in probs.argmax(axis=1)]
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the backend's files and `araclaim.json` into `directory`."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.backend.save(directory)
+        meta = {"family": self.family, "labels": list(self.labels), "adjust": self.adjust}
+        (directory / MODEL_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "Classifier":
+        """Restore a saved model; ModelLoadError says what is missing."""
+        directory = Path(directory)
+        meta_path = directory / MODEL_FILE
+        if not meta_path.is_file():
+            raise ModelLoadError(
+                f"{directory} is not an araclaim model directory (no {MODEL_FILE}); pass a directory "
+                "written by `araclaim train`, an MLflow run id, or a runs:/ or models:/ URI"
+            )
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        family = meta.get("family")
+        if family not in BACKENDS:
+            raise ModelLoadError(f"{meta_path}: unknown model family {family!r} (known: {', '.join(BACKENDS)})")
+        backend = importlib.import_module(BACKENDS[family]).load(directory)
+        adjust = tuple(meta["adjust"]) if meta.get("adjust") else None
+        return cls(backend=backend, family=family, labels=tuple(meta["labels"]), adjust=adjust)
+
+
+def fit_prior_adjustment(probs: np.ndarray, gold: list[str], labels=LABELS, iters: int = 200) -> tuple[float, ...]:
+    """Per-class multipliers that make predicted class frequencies match `gold`'s on this set.
+
+    A simple EM-free fixed point: scale each class until the mean adjusted probability equals its
+    observed share. Fit on the article-shaped dev set so a model trained on balanced sentences stops
+    over-predicting rare classes in real news. Classes absent from `gold` keep a floor weight.
+    """
+    target = np.array([max(gold.count(label), 0.5) for label in labels], dtype=np.float64)
+    target /= target.sum()
+    weights = np.ones(len(labels))
+    for _ in range(iters):
+        adjusted = probs * weights
+        adjusted /= adjusted.sum(axis=1, keepdims=True)
+        weights *= target / np.maximum(adjusted.mean(axis=0), 1e-9)
+        weights /= weights.max()
+    return tuple(float(w) for w in weights)

@@ -1,0 +1,34 @@
+"""The MLflow pyfunc face of an araclaim model: text in, label and class probabilities out.
+
+Kept free of araclaim's MLflow bookkeeping so that `mlflow.pyfunc.load_model` and
+`mlflow.pyfunc.spark_udf` can use it anywhere the `train` package is shipped (it is, as code_paths).
+"""
+from __future__ import annotations
+
+import mlflow.pyfunc
+import pandas as pd
+
+from train.model import Classifier
+
+
+def output_frame(clf: Classifier, texts: list[str]) -> pd.DataFrame:
+    """Predictions as a frame: `label`, then `prob_<label>` per class."""
+    probs = clf.predict_proba(list(texts))
+    frame = pd.DataFrame({"label": [clf.labels[i] for i in probs.argmax(axis=1)]})
+    for j, label in enumerate(clf.labels):
+        frame[f"prob_{label}"] = probs[:, j]
+    return frame
+
+
+class ClaimClassifierModel(mlflow.pyfunc.PythonModel):
+    """Wraps the saved model directory (artifact `model_dir`)."""
+
+    def load_context(self, context):
+        self.classifier = Classifier.load(context.artifacts["model_dir"])
+
+    def predict(self, context, model_input, params=None):
+        if isinstance(model_input, pd.DataFrame):
+            texts = model_input["text" if "text" in model_input else model_input.columns[0]]
+        else:
+            texts = model_input
+        return output_frame(self.classifier, [str(t) for t in texts])
