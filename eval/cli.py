@@ -56,13 +56,9 @@ def cmd_eval(args) -> int:
 
 
 def cmd_label(args) -> int:
-    from eval.label import label_articles, read_inputs, write_jsonl
-    from train.tracking import load_classifier
+    from eval.label import run_label
 
-    clf, uri, _ = load_classifier(args.model)
-    n = write_jsonl(label_articles(clf, read_inputs(args.inputs), uri), Path(args.output))
-    print(f"labelled {n} sentences -> {args.output}", file=sys.stderr)
-    return 0
+    return run_label(args)
 
 
 def cmd_compare(args) -> int:
@@ -124,10 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     e.set_defaults(func=cmd_eval)
 
+    from eval.label import add_label_arguments
+
     lab = sub.add_parser("label", help="split articles into sentences and label each")
-    lab.add_argument("--model", required=True, help="model directory, MLflow run id, runs:/ or models:/ URI")
-    lab.add_argument("inputs", nargs="+", help=".txt files or directories")
-    lab.add_argument("-o", "--output", required=True, help="output JSONL path")
+    add_label_arguments(lab)
     lab.set_defaults(func=cmd_label)
 
     c = sub.add_parser("compare", help="runs side by side, best first")
@@ -150,10 +146,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _quiet_libraries(verbose: bool) -> None:
+    """Keep MLflow's and pandas' chatter (pickle notices, progress bars) out of user output."""
+    if verbose:
+        return
+    import warnings
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module=r"mlflow\..*")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _quiet_libraries(args.verbose)
     try:
         return args.func(args)
     except AraclaimError as exc:

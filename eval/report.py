@@ -95,6 +95,9 @@ def write_report(out_dir: Path, gold_name: str, model_name: str, model_eval: Eva
     image = out_dir / f"{gold_name}_confusion.png"
     fig = confusion_figure(model_eval.scores["confusion"], f"{gold_name} (n={model_eval.scores['n']})")
     fig.savefig(image, dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
     md_path = out_dir / f"{gold_name}.md"
     md_path.write_text(markdown(gold_name, model_name, model_eval, refs, image.name), encoding="utf-8")
     js_path = out_dir / f"{gold_name}.json"

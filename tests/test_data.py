@@ -73,7 +73,7 @@ def test_repo_data_passes_check(capsys):
 @pytest.mark.parametrize("name,rows,dev_rows,needle", [
     ("dup", [row(1, "ارتفعت الأسعار اليوم"), row(2, "ارتفعت الأسعار اليوم")], [], "train.jsonl:2: duplicate of"),
     ("normdup", [row(1, "ارتفعت الأسعار اليوم"), row(2, "ارتفعت  الاسعار اليوم!")], [], "normalised duplicate"),
-    ("leak", [row(1, "ارتفعت الأسعار اليوم في السوق")], [row(9, "ارتفعت الأسعار اليوم في السوق")], "dev.jsonl:1: leak of"),
+    ("leak", [row(1, "ارتفعت الأسعار اليوم في السوق")], [row(9, "ارتفعت الأسعار اليوم في السوق")], "train.jsonl:1: leak of"),
     ("ngram", [row(1, "قال الوزير إن الحكومة ستخفض الضرائب على الشركات الصغيرة")],
      [row(9, "وأضاف أن الحكومة ستخفض الضرائب على الشركات الصغيرة قريبا")], "leak: shares"),
     ("template", [row(1, "أعلنت الشركة اليوم أنها ستفتتح فرعا جديدا في المدينة"),
@@ -98,7 +98,8 @@ def test_data_check_flags_gold_leak(tmp_path, capsys):
     write_jsonl(tmp_path / "gold" / "article.jsonl",
                 [{"id": "g1", "line": 1, "text": "نفت الوزارة صحة التقارير عن إغلاق المستشفى", "label": "denial"}])
     assert main(["data", "check", str(tmp_path)]) == 1
-    assert "gold/article.jsonl:1: leak" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "train.jsonl:1: leak" in err and "gold/article.jsonl:1" in err
 
 
 def test_data_stats_counts(tmp_path, capsys):

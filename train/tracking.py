@@ -153,9 +153,12 @@ def score_metrics(prefix: str, scores: dict) -> dict[str, float]:
 
 
 def log_figure(fig, artifact_file: str) -> None:
+    """Log a matplotlib figure to the active run, then free it."""
+    import matplotlib.pyplot as plt
     import mlflow
 
     mlflow.log_figure(fig, artifact_file)
+    plt.close(fig)
 
 
 def log_artifact_file(path: str | Path, artifact_path: str | None = None, run_id: str | None = None) -> None:
