@@ -18,7 +18,7 @@ from train.labels import LABELS
 
 MODEL_FILE = "araclaim.json"
 # family -> module with `load(directory) -> backend`; imported lazily so the baseline never pays for torch.
-BACKENDS = {"baseline": "train.baseline", "transformer": "train.transformer"}
+BACKENDS = {"baseline": "train.baseline", "transformer": "train.transformer", "ensemble": "train.ensemble"}
 
 
 @dataclass
