@@ -11,6 +11,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -102,16 +103,18 @@ def training_run(cfg, config_yaml: str, params: dict[str, str], resume_run_id: s
     import mlflow
 
     connect(cfg.tracking.uri)
-    if resume_run_id:
-        with mlflow.start_run(run_id=resume_run_id) as run:
+    # MLflow writes "View run at <url>" to stdout when a run ends; stdout is reserved for the run id.
+    with contextlib.redirect_stdout(sys.stderr):
+        if resume_run_id:
+            with mlflow.start_run(run_id=resume_run_id) as run:
+                yield run.info.run_id
+            return
+        exp = experiment_id(cfg.tracking.experiment)
+        tags = {"config_name": cfg.name, "model_family": _family_tag(cfg), **git_state()}
+        with mlflow.start_run(experiment_id=exp, run_name=cfg.name, tags=tags) as run:
+            mlflow.log_params(params)
+            mlflow.log_text(config_yaml, "config.yaml")
             yield run.info.run_id
-        return
-    exp = experiment_id(cfg.tracking.experiment)
-    tags = {"config_name": cfg.name, "model_family": _family_tag(cfg), **git_state()}
-    with mlflow.start_run(experiment_id=exp, run_name=cfg.name, tags=tags) as run:
-        mlflow.log_params(params)
-        mlflow.log_text(config_yaml, "config.yaml")
-        yield run.info.run_id
 
 
 def _family_tag(cfg) -> str:
