@@ -71,9 +71,8 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-@pytest.fixture
-def tiny_data(tmp_path) -> dict[str, Path]:
-    """train/dev/select/gold files in tmp_path/data, in the repo's formats."""
+def make_tiny_data(root: Path) -> dict[str, Path]:
+    """train/dev/select/gold files under root/data, in the repo's formats."""
     train, dev, gold = [], [], []
     for label, sents in TINY.items():
         for i, s in enumerate(sents):
@@ -83,7 +82,7 @@ def tiny_data(tmp_path) -> dict[str, Path]:
         gold.append({"id": f"g{i:02d}", "line": i + 1, "text": row["text"], "label": row["label"]})
     gold[0]["alt_label"] = "opinion"
     gold.append({"id": "gskip", "line": 99, "text": "بقلم مراسلنا", "label": "skip"})
-    data = tmp_path / "data"
+    data = root / "data"
     return {
         "train": write_jsonl(data / "train.jsonl", train),
         "dev": write_jsonl(data / "dev.jsonl", dev),
@@ -93,14 +92,52 @@ def tiny_data(tmp_path) -> dict[str, Path]:
 
 
 @pytest.fixture
-def workdir(tmp_path, monkeypatch, tiny_data) -> Path:
-    """Run inside tmp_path with a throwaway SQLite MLflow store there."""
+def tiny_data(tmp_path) -> dict[str, Path]:
+    return make_tiny_data(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def mlflow_store(tmp_path_factory) -> str:
+    """One throwaway SQLite store for the session: creating a store runs ~5 s of DB migrations."""
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        yield uri
+
+
+@pytest.fixture
+def experiment(request) -> str:
+    """An experiment name of this test's own, so runs of other tests never show up in its queries."""
+    return "test-" + request.node.name.replace("[", "-").replace("]", "")
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch, tiny_data, mlflow_store, experiment) -> Path:
+    """Run inside tmp_path; MLflow runs go to the session's throwaway store, in this test's experiment."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlruns.db'}")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_store)
+    monkeypatch.setenv("ARACLAIM_TEST_EXPERIMENT", experiment)
     return tmp_path
 
 
-def shrink(tiny_data: dict[str, Path]) -> list[str]:
-    """--set overrides that point a real config at the tiny data."""
+def shrink(tiny_data: dict[str, Path], experiment: str | None = None) -> list[str]:
+    """--set overrides that point a real config at the tiny data (and this test's experiment)."""
+    import os
+
+    experiment = experiment or os.environ.get("ARACLAIM_TEST_EXPERIMENT", "araclaim-tests")
     return [f"data.train={tiny_data['train']}", f"data.dev={tiny_data['dev']}",
-            f"data.select={tiny_data['select']}", f"data.gold=[{tiny_data['gold']}]"]
+            f"data.select={tiny_data['select']}", f"data.gold=[{tiny_data['gold']}]",
+            f"tracking.experiment={experiment}"]
+
+
+@pytest.fixture(scope="session")
+def trained_baseline(tmp_path_factory, mlflow_store):
+    """One baseline trained on the tiny data for the whole session (read-only use, please)."""
+    from train.config import load_config
+    from train.pipeline import train
+
+    root = tmp_path_factory.mktemp("trained")
+    data = make_tiny_data(root)
+    cfg = load_config(REPO / "configs/baseline.yaml", shrink(data, "shared-baseline") + ["baseline.min_df=1"])
+    result = train(cfg, runs_dir=root / "outputs")
+    return result, data

@@ -64,8 +64,9 @@ def test_reference_labellers(gold4):
 
 
 @pytest.fixture
-def trained(workdir, tiny_data):
-    return train(load_config(REPO / "configs/baseline.yaml", shrink(tiny_data) + ["baseline.min_df=1"]))
+def trained(trained_baseline, workdir):
+    """The session's tiny baseline (trained once), used from this test's working directory."""
+    return trained_baseline[0]
 
 
 def test_several_gold_files_reports_and_errors_out(trained, tiny_data, workdir, capsys):
@@ -96,7 +97,7 @@ def test_eval_metrics_reach_compare(trained, tiny_data, workdir, capsys):
 
     assert "gold_extra_macro_f1" in mlflow.get_run(trained.run_id).data.metrics
     capsys.readouterr()
-    assert main(["compare", "--csv"]) == 0
+    assert main(["compare", "--csv", "--experiment", "shared-baseline"]) == 0
     table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert table[0]["run_id"] == trained.run_id
     assert float(table[0]["gold_ci_low"]) <= float(table[0]["gold_f1"]) <= float(table[0]["gold_ci_high"])

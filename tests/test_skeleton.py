@@ -14,9 +14,9 @@ from conftest import REPO, shrink
 
 
 @pytest.fixture
-def trained(workdir, tiny_data):
-    cfg = load_config(REPO / "configs/baseline.yaml", shrink(tiny_data) + ["baseline.min_df=1"])
-    return train(cfg)
+def trained(trained_baseline, workdir):
+    """The session's tiny baseline (trained once), used from this test's working directory."""
+    return trained_baseline[0]
 
 
 def test_train_logs_complete_run(trained):
@@ -82,7 +82,7 @@ def test_label_writes_one_record_per_sentence(trained, workdir):
 
 
 def test_compare_lists_the_run(trained, capsys):
-    assert main(["compare"]) == 0
+    assert main(["compare", "--experiment", "shared-baseline"]) == 0
     out = capsys.readouterr().out
     assert trained.run_id in out and "baseline" in out
 

@@ -203,12 +203,30 @@ def log_model(model_dir: Path, example_texts: list[str], register_as: str | None
         code_paths=[str(Path(__file__).parent)],
         signature=signature,
         input_example=example,
+        # Explicit requirements: MLflow's inference re-imports the model in a subprocess (slow).
+        pip_requirements=_requirements(clf.family),
     )
     if register_as:
         version = mlflow.register_model(info.model_uri, register_as)
         if alias:
             mlflow.MlflowClient().set_registered_model_alias(register_as, alias, version.version)
     return info.model_uri
+
+
+def _requirements(family: str) -> list[str]:
+    """Pinned packages the logged model needs at load time (what `pip install` recreates it with)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    names = ["mlflow", "numpy", "pandas", "scikit-learn", "scipy", "joblib", "pyyaml"]
+    if family != "baseline":
+        names += ["torch", "transformers", "tokenizers", "safetensors"]
+    pins = []
+    for name in names:
+        try:
+            pins.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            pins.append(name)
+    return pins
 
 
 # --- getting models back -------------------------------------------------------------------------
