@@ -67,7 +67,7 @@ class EnsembleBackend:
 def fit(cfg, splits, run_dir: Path, *, resume: bool, on_epoch) -> EnsembleBackend:
     """Train both members on the same data, then calibrate and mix them on the select set."""
     members = [Classifier(baseline.fit(cfg.baseline, splits.train.texts, splits.train.labels, cfg.seed), "baseline"),
-               Classifier(transformer.fit(cfg, splits, run_dir, resume=resume, on_epoch=on_epoch), "transformer")]
+               _transformer_member(cfg, splits, run_dir, resume, on_epoch)]
     gold = splits.select.labels
     probs = [m.predict_proba(splits.select.texts) for m in members]
     temps = [fit_temperature(p, gold) for p in probs]
@@ -76,6 +76,17 @@ def fit(cfg, splits, run_dir: Path, *, resume: bool, on_epoch) -> EnsembleBacken
     on_epoch({"ensemble_weight_transformer": weight, "temperature_baseline": temps[0],
               "temperature_transformer": temps[1]})
     return EnsembleBackend(members, temps, weight)
+
+
+def _transformer_member(cfg, splits, run_dir: Path, resume: bool, on_epoch) -> Classifier:
+    """Train the transformer member, or load the one `ensemble.transformer_model` names."""
+    if cfg.ensemble.transformer_model:
+        from train.tracking import load_classifier
+
+        member, _, _ = load_classifier(cfg.ensemble.transformer_model, cfg.tracking.uri)
+        member.adjust = None  # the ensemble calibrates its members itself
+        return member
+    return Classifier(transformer.fit(cfg, splits, run_dir, resume=resume, on_epoch=on_epoch), "transformer")
 
 
 def load(directory: str | Path) -> EnsembleBackend:
