@@ -36,6 +36,15 @@ def cmd_eval(args) -> int:
     from eval import evaluate
     from train.tracking import load_classifier
 
+    if args.segmentation:
+        from eval.segment import segmentation_report
+
+        for gold in args.gold or [evaluate.DEFAULT_GOLD]:
+            print(segmentation_report(gold))
+        return 0
+    if not args.model:
+        raise AraclaimError("--model is required (a run id, runs:/ or models:/ URI, or a model directory)")
+
     golds = evaluate.load_gold_files(args.gold or [evaluate.DEFAULT_GOLD])
     clf, uri, run_id = load_classifier(args.model)
     results = evaluate.score(clf, args.name or args.model, golds, seed=args.seed)
@@ -98,6 +107,12 @@ def cmd_data_stats(args) -> int:
     return 0
 
 
+def cmd_data_merge_review(args) -> int:
+    from eval.review import run_merge_review
+
+    return run_merge_review(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="araclaim", description=__doc__.splitlines()[0], epilog=EPILOG)
     p.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO) to stderr")
@@ -111,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("eval", help="score a model on gold files")
-    e.add_argument("--model", required=True, help="model directory, MLflow run id, runs:/ or models:/ URI")
+    e.add_argument("--model", help="model directory, MLflow run id, runs:/ or models:/ URI")
+    e.add_argument("--segmentation", action="store_true",
+                   help="score the sentence segmenter against the gold files' hand segmentation (no model)")
     e.add_argument("--gold", action="append", help="gold JSONL (repeatable; default data/gold/article.jsonl)")
     e.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     e.add_argument("--out", default="outputs/eval", help="report directory (default outputs/eval)")
@@ -143,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     ds = dsub.add_parser("stats", help="counts by split, label, topic and length")
     ds.add_argument("paths", nargs="*")
     ds.set_defaults(func=cmd_data_stats)
+    from eval.review import add_merge_review_arguments
+
+    dm = dsub.add_parser("merge-review", help="append corrected rows of a review CSV to the training data")
+    add_merge_review_arguments(dm)
+    dm.set_defaults(func=cmd_data_merge_review)
     return p
 
 

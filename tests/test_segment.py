@@ -109,7 +109,8 @@ def test_skip_rules(text, standalone, reason):
 
 
 def test_segment_marks_standalone_lines_and_fragments():
-    text = "علاقات الحزب بالنقابات\nتوسعت الشركة في المملكة المتحدة. وفرنسا وألمانيا.\n– سمير داود (@samir_d) 2 مارس 2024"
+    text = ("علاقات الحزب بالنقابات\nتوسعت الشركة في المملكة المتحدة. وفرنسا وألمانيا.\n"
+            "– سمير داود (@samir_d) 2 مارس 2024")
     got = [(s.text, s.skip) for s in segment(text)]
     assert got == [("علاقات الحزب بالنقابات", "title"), ("توسعت الشركة في المملكة المتحدة.", None),
                    ("وفرنسا وألمانيا.", "fragment"), ("– سمير داود (@samir_d) 2 مارس 2024", "byline")]
@@ -131,3 +132,27 @@ def test_gold_article_boundaries_and_skips_have_a_floor():
     assert scores["skip"]["f1"] >= 0.8
     report = segmentation_report(GOLD)
     assert "precision" in report and "recall" in report and "F1" in report
+
+
+def test_report_errors_name_the_file(tmp_path):
+    from train.errors import DataError
+
+    gold = tmp_path / "gold" / "x.jsonl"
+    gold.parent.mkdir()
+    gold.write_text('{"line": 1, "text": "غير موجود", "label": "assertion"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match="no such file"):
+        segmentation_report(gold)
+    (tmp_path / "x.txt").write_text("نص آخر تماما", encoding="utf-8")
+    with pytest.raises(DataError, match=r"x.jsonl:1: text is not a substring of line 1"):
+        segmentation_report(gold)
+
+
+@pytest.mark.parametrize("text", ["x" * 100_000, '"a. ' * 25_000, "www.x.com/a. " * 8_000, "a." * 50_000],
+                         ids=["one-token", "quotes", "urls", "dots"])
+def test_pathological_lines_take_linear_time(text):
+    import time
+
+    start = time.perf_counter()
+    spans = segment(text)
+    assert time.perf_counter() - start < 5  # ~0.5 s each; quadratic scans took 15-20 s, regex backtracking hours
+    assert all(text[s.start:s.end] == s.text and len(s.text) <= MAX_CHARS for s in spans)
