@@ -18,6 +18,8 @@ DEMO_CONFIG ?= baseline
 DEMO := outputs/demo
 SAMPLE := data/article.txt
 
+SPARK_STAMP := $(VENV)/.spark-installed
+
 .PHONY: demo test ui install clean bench
 install: $(STAMP)
 
@@ -43,8 +45,17 @@ $(DEMO)/labelled.jsonl: $(DEMO)/run_id $(SAMPLE) eval/*.py
 demo: $(DEMO)/eval/gold_article.json $(DEMO)/labelled.jsonl
 	@$(BIN)/python scripts/demo_summary.py $(DEMO)
 
-test: $(STAMP)
+# pyspark (about 450 MB, under a minute) lets the suite run the logged model as a Spark UDF.
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,spark]' $(PIP_QUIET)
+	touch $@
+
+test: $(STAMP) $(SPARK_STAMP)
 	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_label.py
+	$(BIN)/python scripts/bench_train.py
 
 ui: $(STAMP)
 	$(ARACLAIM) ui
