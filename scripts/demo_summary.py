@@ -8,7 +8,7 @@ demo = Path(sys.argv[1] if len(sys.argv) > 1 else "outputs/demo")
 run_id = (demo / "run_id").read_text().strip()
 gold = json.loads((demo / "eval" / "gold_article.json").read_text(encoding="utf-8"))
 labelled = demo / "labelled.jsonl"
-counts = Counter(json.loads(line)["label"] for line in labelled.read_text(encoding="utf-8").splitlines())
+counts = Counter(json.loads(line)["label"] or "skipped" for line in labelled.read_text(encoding="utf-8").splitlines())
 
 print(f"\nMLflow run id:        {run_id}")
 print(f"gold article (n={gold['n']}, {gold['n_skipped']} skipped):")
