@@ -178,6 +178,7 @@ def _quiet_libraries(verbose: bool) -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module=r"mlflow\..*")
+    warnings.filterwarnings("ignore", message=".*type hints to the .predict. method")
     warnings.filterwarnings("ignore", category=FutureWarning)
 
 
