@@ -18,7 +18,7 @@ import yaml
 
 from train.errors import ConfigError
 
-FAMILIES = ("baseline", "transformer")
+FAMILIES = ("baseline", "transformer", "ensemble")
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,8 @@ class PretrainConfig:
     mlm_epochs: int = 8  # MLM loss flattens after ~8 passes over the corpus
     mlm_probability: float = 0.15  # BERT's masking rate
     mlm_learning_rate: float = 5e-4
+    mlm_batch_size: int = 32  # sentences per masked-LM step; small corpus, so many steps per epoch
+    min_frequency: int = 2  # a word-piece must occur twice to enter the vocabulary (no one-off noise)
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,22 @@ class TransformerConfig:
     early_stopping_patience: int = 2  # epochs without select-set macro-F1 gain
     precision: str = "auto"  # auto: bf16/fp16 on a GPU that offers it, fp32 on CPU
     cue_fusion: bool = False  # concatenate cue features to the pooled output (custom head)
+    # CPU threads for torch; 0: every core this process may use (torch's default counts physical
+    # cores only, which on a 2-vCPU machine is often 1 and halves throughput).
+    cpu_threads: int = 0
     output_dir: str = "outputs"  # checkpoints live under output_dir/<run name>
+
+
+@dataclass(frozen=True)
+class EnsembleConfig:
+    """Baseline + transformer, each temperature-scaled on the select set, then mixed."""
+
+    # Mixing weights tried for the transformer (baseline gets 1 - w); 11 steps of 0.1 is fine enough
+    # for a ~360-sentence select set, where finer steps only fit noise.
+    weight_steps: int = 11
+    # A trained transformer (run id, runs:/ or models:/ URI, or model directory) to reuse as the
+    # transformer member instead of training one: ensembling then costs seconds, not minutes.
+    transformer_model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +130,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
     transformer: TransformerConfig = field(default_factory=TransformerConfig)
+    ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
@@ -134,7 +152,13 @@ _CHECKS = {
     "transformer.grad_accum_steps": (lambda v: v >= 1, "at least 1"),
     "transformer.early_stopping_patience": (lambda v: v >= 0, "0 (off) or more epochs"),
     "transformer.pretrain.num_heads": (lambda v: v >= 1, "at least 1"),
+    "transformer.cpu_threads": (lambda v: v >= 0, "0 (every available core) or a thread count"),
+    "transformer.pretrain.vocab_size": (lambda v: v >= 100, "at least 100 (special tokens + Arabic letters)"),
+    "transformer.pretrain.mlm_epochs": (lambda v: v >= 0, "0 (no masked-LM warm-up) or more epochs"),
+    "transformer.pretrain.mlm_batch_size": (lambda v: v >= 1, "at least 1"),
+    "transformer.pretrain.min_frequency": (lambda v: v >= 1, "at least 1"),
     "transformer.pretrain.mlm_probability": (lambda v: 0 < v < 1, "in (0, 1), e.g. 0.15"),
+    "ensemble.weight_steps": (lambda v: v >= 2, "at least 2 (weights 0 and 1)"),
     "baseline.C": (lambda v: v > 0, "a positive number such as 4.0"),
     "baseline.min_df": (lambda v: v >= 1, "at least 1"),
     "baseline.class_weight": (lambda v: v in (None, "balanced"), "'balanced' or null"),

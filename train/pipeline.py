@@ -56,9 +56,23 @@ def fit_backend(cfg: Config, splits: Splits, run_dir: Path, resume: bool):
         from train import baseline
 
         return baseline.fit(cfg.baseline, splits.train.texts, splits.train.labels, cfg.seed)
+    if cfg.family == "ensemble":
+        from train import ensemble
+
+        return ensemble.fit(cfg, splits, run_dir, resume=resume, on_epoch=tracking.log_metrics)
     from train import transformer
 
     return transformer.fit(cfg, splits, run_dir, resume=resume, on_epoch=tracking.log_metrics)
+
+
+def preflight(cfg: Config) -> None:
+    """Family checks that need no training (transformer: precision, encoder weights reachable)."""
+    trains_transformer = cfg.family == "transformer" or (
+        cfg.family == "ensemble" and not cfg.ensemble.transformer_model)
+    if trains_transformer:
+        from train import transformer
+
+        transformer.preflight(cfg)
 
 
 def score_split(clf: Classifier, data: LabelledSet, with_ci: bool) -> dict:
@@ -102,6 +116,7 @@ def train(cfg: Config, *, resume: bool = False, runs_dir: str | Path = "outputs"
     >>> result.scores["gold_article"]["macro_f1"]                 # doctest: +SKIP
     """
     splits = load_splits(cfg)  # before the run starts: bad data must not leave an empty run behind
+    preflight(cfg)  # likewise a model that cannot be loaded (no weights, no hub)
     previous = find_interrupted(cfg, runs_dir) if resume else None
     if resume and previous is None:
         raise AraclaimError(f"--resume: no interrupted run of config {cfg.name!r} under {runs_dir}/ "
