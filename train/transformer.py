@@ -320,6 +320,12 @@ class TransformerBackend:
                                       precision=self.precision, extra=extra)
         return infer.softmax(logits)[:, self._columns]
 
+    def configure(self, *, precision: str = "fp32", threads: int | None = None) -> None:
+        """Inference settings for batch labelling: CPU threads and fp32/bf16/int8 (train/infer.py)."""
+        infer.set_threads(threads)
+        self.model = infer.prepare(self.model, precision)
+        self.precision = precision
+
     def save(self, directory: Path) -> None:
         directory = Path(directory)
         self.model.save_pretrained(directory)

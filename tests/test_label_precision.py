@@ -1,0 +1,38 @@
+"""`araclaim label --precision` really switches a transformer's inference precision."""
+import json
+
+import pytest
+
+from eval.cli import main
+from train.config import load_config
+from train.pipeline import train
+
+from conftest import REPO, shrink
+
+pytest.importorskip("train.transformer")
+from test_transformer import TINY_BERT  # noqa: E402  (the shrunken tiny-bert settings)
+
+
+def test_bf16_and_int8_label_like_fp32(workdir, tiny_data, capsys):
+    import torch
+
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("no oneDNN on this CPU build")
+    result = train(load_config(REPO / "configs/tiny-bert.yaml", shrink(tiny_data) + TINY_BERT))
+    article = workdir / "news.txt"
+    article.write_text("نفت الوزارة صحة التقارير. قال الوزير إن الخطة جاهزة. يجب أن نتحرك الآن!\n"
+                       "افتتحت البلدية حديقة جديدة في الحي.", encoding="utf-8")
+    outputs = {}
+    for precision in ("fp32", "bf16", "int8"):
+        out = workdir / f"{precision}.jsonl"
+        assert main(["label", "--model", str(result.model_dir), str(article), "-o", str(out),
+                     "--precision", precision]) == 0
+        outputs[precision] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    fp32 = outputs["fp32"]
+    for precision in ("bf16", "int8"):
+        rows = outputs[precision]
+        assert [r["text"] for r in rows] == [r["text"] for r in fp32]
+        agree = sum(a["label"] == b["label"] for a, b in zip(rows, fp32)) / len(fp32)
+        assert agree >= 0.75, precision
+    # reduced precision changes the numbers a little, so the switch really happened
+    assert any(a["probs"] != b["probs"] for a, b in zip(outputs["bf16"], fp32))
