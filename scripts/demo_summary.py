@@ -5,7 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 demo = Path(sys.argv[1] if len(sys.argv) > 1 else "outputs/demo")
-config = sys.argv[2] if len(sys.argv) > 2 else "baseline"
+config = sys.argv[2] if len(sys.argv) > 2 else "ensemble"
 run_id = (demo / f"{config}.run_id").read_text().strip()
 gold = json.loads((demo / "eval" / "gold_article.json").read_text(encoding="utf-8"))
 labelled = demo / "labelled.jsonl"
