@@ -117,6 +117,9 @@ def workdir(tmp_path, monkeypatch, tiny_data, mlflow_store, experiment) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_store)
     monkeypatch.setenv("ARACLAIM_TEST_EXPERIMENT", experiment)
+    from train.tracking import connect
+
+    connect()  # an earlier test may have pointed MLflow's process-wide URI elsewhere
     return tmp_path
 
 
