@@ -60,6 +60,11 @@ def test_bad_override_names_the_override():
         load_config(REPO / "configs/baseline.yaml", ["baseline.C"])
 
 
+def test_exponent_without_dot_is_a_number():
+    cfg = load_config(REPO / "configs/baseline.yaml", ["transformer.learning_rate=1e-3"])
+    assert cfg.transformer.learning_rate == 0.001
+
+
 def test_missing_file_and_extends_loop(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.yaml")
