@@ -176,6 +176,8 @@ def _quiet_libraries(verbose: bool) -> None:
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")  # mlflow resets its logger level on import
+    os.environ.setdefault("TQDM_DISABLE", "1")  # library progress bars (weight loading); ours is separate
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module=r"mlflow\..*")
     warnings.filterwarnings("ignore", message=".*type hints to the .predict. method")

@@ -5,6 +5,8 @@ Kept free of araclaim's MLflow bookkeeping so that `mlflow.pyfunc.load_model` an
 """
 from __future__ import annotations
 
+import warnings
+
 import mlflow.pyfunc
 import pandas as pd
 
@@ -20,15 +22,20 @@ def output_frame(clf: Classifier, texts: list[str]) -> pd.DataFrame:
     return frame
 
 
-class ClaimClassifierModel(mlflow.pyfunc.PythonModel):
-    """Wraps the saved model directory (artifact `model_dir`)."""
+# MLflow warns, when this class is defined, that `predict` has no type hints; inputs are checked by the
+# signature logged with the model instead, which also keeps DataFrame and Spark UDF input working.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)
 
-    def load_context(self, context):
-        self.classifier = Classifier.load(context.artifacts["model_dir"])
+    class ClaimClassifierModel(mlflow.pyfunc.PythonModel):
+        """Wraps the saved model directory (artifact `model_dir`)."""
 
-    def predict(self, context, model_input, params=None):
-        if isinstance(model_input, pd.DataFrame):
-            texts = model_input["text" if "text" in model_input else model_input.columns[0]]
-        else:
-            texts = model_input
-        return output_frame(self.classifier, [str(t) for t in texts])
+        def load_context(self, context):
+            self.classifier = Classifier.load(context.artifacts["model_dir"])
+
+        def predict(self, context, model_input, params=None):
+            if isinstance(model_input, pd.DataFrame):
+                texts = model_input["text" if "text" in model_input else model_input.columns[0]]
+            else:
+                texts = model_input
+            return output_frame(self.classifier, [str(t) for t in texts])

@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -260,7 +261,9 @@ def load_classifier(spec: str, tracking_uri: str | None = None):
 
     connect(tracking_uri)
     try:
-        pyfunc = mlflow.pyfunc.load_model(uri)
+        with warnings.catch_warnings():  # load-time notices about type hints and pickling, not the user's
+            warnings.simplefilter("ignore", UserWarning)
+            pyfunc = mlflow.pyfunc.load_model(uri)
     except Exception as exc:  # MLflow raises many types for "not there"; all mean the same to a user
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise ModelLoadError(
