@@ -165,16 +165,6 @@ def log_figure(fig, artifact_file: str) -> None:
     plt.close(fig)
 
 
-def log_artifact_file(path: str | Path, artifact_path: str | None = None, run_id: str | None = None) -> None:
-    """Attach a file to the active run, or to `run_id` when given."""
-    import mlflow
-
-    if run_id is None:
-        mlflow.log_artifact(str(path), artifact_path)
-    else:
-        mlflow.MlflowClient().log_artifact(run_id, str(path), artifact_path)
-
-
 def log_text(text: str, artifact_file: str) -> None:
     import mlflow
 
