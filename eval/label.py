@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eval.segment import MAX_CHARS, Span, lines, segment
-from train.errors import AraclaimError, ModelLoadError
+from train.errors import AraclaimError
 from train.labels import LABELS
 
 INPUT_SUFFIXES = (".txt", ".jsonl", ".csv")
@@ -514,21 +514,6 @@ class Progress:
             print(file=sys.stderr)
 
 
-def load_model(spec: str):
-    """(Classifier, uri) for --model; any failure becomes one ModelLoadError naming the model."""
-    from train.tracking import load_classifier
-
-    try:
-        clf, uri, _ = load_classifier(spec)
-    except AraclaimError:
-        raise
-    except Exception as exc:  # a corrupt directory raises whatever its loader raises
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        raise ModelLoadError(f"could not load model {spec!r}: {type(exc).__name__}: {first} (is it a complete model "
-                             "directory written by `araclaim train`, or a run that logged one?)") from None
-    return clf, uri
-
-
 def configure_backend(classifier, precision: str, threads: int | None) -> list:
     """Pass precision/threads to `backend.configure(precision=, threads=)` when the backend has it.
 
@@ -606,7 +591,9 @@ def _check_args(args) -> tuple[Path, str]:
 def run_label(args) -> int:
     """`araclaim label`: check arguments, load the model once, stream every article through it."""
     out, fmt = _check_args(args)
-    clf, uri = load_model(args.model)
+    from train.tracking import load_classifier
+
+    clf, uri, _ = load_classifier(args.model)
     limits = configure_backend(clf, args.precision, args.threads)  # noqa: F841 (kept alive for the run)
     outputs = Outputs(out, fmt, args.review_below, Path(args.review_out) if args.review_out else None)
     progress = Progress()

@@ -246,7 +246,15 @@ def load_classifier(spec: str, tracking_uri: str | None = None):
 
     uri = model_uri(spec)
     if uri is None:
-        return Classifier.load(spec), str(Path(spec).resolve()), None
+        try:
+            return Classifier.load(spec), str(Path(spec).resolve()), None
+        except AraclaimError:
+            raise
+        except Exception as exc:  # a corrupt directory raises whatever its family's loader raises
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            raise ModelLoadError(
+                f"could not load model {spec!r}: {type(exc).__name__}: {first} (is it a complete model "
+                "directory written by `araclaim train`, or a run that logged one?)") from None
     import mlflow
 
     connect(tracking_uri)
