@@ -56,6 +56,13 @@ class EnsembleBackend:
         base, tf = (temper(m.predict_proba(texts), t) for m, t in zip(self.members, self.temperatures))
         return (1 - self.weight) * base + self.weight * tf
 
+    def configure(self, *, precision: str = "fp32", threads: int | None = None) -> None:
+        """Pass labelling precision/threads on to the members that support them (the transformer)."""
+        for member in self.members:
+            hook = getattr(member.backend, "configure", None)
+            if callable(hook):
+                hook(precision=precision, threads=threads)
+
     def save(self, directory: Path) -> None:
         for i, member in enumerate(self.members):
             member.save(Path(directory) / f"member{i}")
