@@ -31,7 +31,8 @@ from train.labels import LABELS, SKIP
 from train.text import normalize
 
 DEFAULT_TRAIN = "data/train.jsonl"
-DEFAULT_HOLDOUT = ("data/gold", "data/dev.jsonl", "data/dev_articles.jsonl")
+DEFAULT_HOLDOUT = ("data/gold", "data/dev.jsonl", "data/articles/select.jsonl", "data/articles/calibrate.jsonl",
+                   "data/articles/test.jsonl")
 REQUIRED = ("text", "correct_label")
 
 

@@ -1,9 +1,12 @@
 """`araclaim data check` and `araclaim data stats`: the data's contract, enforced.
 
-Checks: valid JSON and fields (train/dev: id, text, label, topic, source), known labels, non-empty
-text, duplicate ids, exact and normalised duplicate texts, and leakage between files (same
-normalised text, or a shared run of 6 words). Within written training data a shared 6-word run is
-template repetition and is reported too. The gold article may repeat its own lines (the article does).
+Checks: valid JSON and fields (sentence corpus: id, text, label, topic, source; article corpus: id,
+article, genre, index, text, label), known labels and genres, non-empty text, duplicate ids, exact and
+normalised duplicate texts, and leakage between files (same normalised text, or a shared run of 6 words)
+- except between the two training files, which may share phrasing. Within the written sentence corpus a
+shared 6-word run is template repetition; a first-three-word opener may be used at most 8 times in the
+sentence corpus and 5 times across the article files. Articles and the gold article may repeat their own
+phrases (names, institutions). Folders named `agreement` or starting with `_` (drafts) are not data.
 """
 from __future__ import annotations
 
@@ -13,24 +16,43 @@ from pathlib import Path
 
 from train.data import Example, read_records
 from train.labels import LABELS
+from train import shape
+from train.shape import SENTENCE_CORPUS_MAX_FIRST_THREE, first_three
 from train.text import normalize
 
 NGRAM = 6
 WRITTEN_FIELDS = ("id", "text", "label", "topic", "source")
+ARTICLE_FIELDS = ("id", "article", "genre", "index", "text", "label")
+GENRES = ("fact_check", "rumour_denial", "explainer", "op_ed", "wire", "press_review", "sport", "economy",
+          "courts_crime", "science_health_weather")
+MAX_OPENER_ARTICLES = 5  # issue #10: a first-three-word sequence used more often is a template
 _WORD = re.compile(r"\w+")
 
 
 def data_files(paths: list[str]) -> list[Path]:
-    """JSONL files named directly or found under directories, sorted."""
+    """JSONL files named directly or found under directories (drafts and agreement folders left out), sorted."""
     out = []
     for raw in paths:
         p = Path(raw)
-        out += sorted(p.rglob("*.jsonl")) if p.is_dir() else [p]
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*.jsonl")
+                          if not any(part == "agreement" or part.startswith("_") for part in f.relative_to(p).parts))
+        else:
+            out.append(p)
     return out
 
 
 def is_gold(path: Path) -> bool:
     return "gold" in path.parts
+
+
+def is_article_file(path: Path) -> bool:
+    return "articles" in path.parts
+
+
+def is_training(path: Path) -> bool:
+    """The files models learn from (data/train.jsonl, data/articles/train.jsonl): they may share phrasing."""
+    return path.name == "train.jsonl" and not is_gold(path)
 
 
 def tokens(text: str) -> list[str]:
@@ -43,9 +65,31 @@ def ngrams(text: str, n: int = NGRAM) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
+def _article_problems(path: Path, examples: list[Example]) -> list[str]:
+    problems, last = [], {}
+    for ex in examples:
+        missing = [f for f in ARTICLE_FIELDS if f not in ("text", "label", "id") and f not in ex.extra]
+        if ex.id is None:
+            missing.insert(0, "id")
+        if missing:
+            problems.append(f"{ex.where}: missing field(s) {', '.join(missing)} (article records need "
+                            f"{', '.join(ARTICLE_FIELDS)})")
+            continue
+        if ex.extra["genre"] not in GENRES:
+            problems.append(f"{ex.where}: unknown genre {ex.extra['genre']!r} (use one of {', '.join(GENRES)})")
+        index, article = ex.extra["index"], ex.extra["article"]
+        if not isinstance(index, int) or index != last.get(article, 0) + 1:
+            problems.append(f"{ex.where}: index {index!r} of article {article!r} should be "
+                            f"{last.get(article, 0) + 1} (records of an article are numbered 1, 2, ... in order)")
+        last[article] = index if isinstance(index, int) else last.get(article, 0) + 1
+    return problems
+
+
 def _field_problems(path: Path, examples: list[Example]) -> list[str]:
-    if is_gold(path) or path.name == "dev_articles.jsonl":
+    if is_gold(path):
         return []
+    if is_article_file(path):
+        return _article_problems(path, examples)
     problems = []
     for ex in examples:
         missing = [f for f in WRITTEN_FIELDS if f not in ("text", "label") and
@@ -81,12 +125,35 @@ def _overlap_problems(files: dict[Path, list[Example]]) -> list[str]:
                 if prev is None:
                     owner[gram] = ex
                     continue
-                same_file = prev.where.rsplit(":", 1)[0] == str(path)
-                if prev is ex or (same_file and gold):
+                prev_path = Path(prev.where.rsplit(":", 1)[0])
+                same_file = prev_path == path
+                if prev is ex or (same_file and (gold or is_article_file(path))):
                     continue
+                if not same_file and is_training(path) and is_training(prev_path):
+                    continue  # both teach the model: shared phrasing is no leak
                 what = "template repetition" if same_file else "leak"
                 problems.append(f"{ex.where}: {what}: shares '{' '.join(gram)}' with {prev.where}")
                 break
+    return problems
+
+
+def _opener_problems(files: dict[Path, list[Example]]) -> list[str]:
+    """First-three-word sequences used too often: across article files (5), across the sentence corpus (8)."""
+    problems = []
+    for kind, limit, members in (
+            ("article files", MAX_OPENER_ARTICLES, [p for p in files if is_article_file(p)]),
+            ("sentence corpus", SENTENCE_CORPUS_MAX_FIRST_THREE,
+             [p for p in files if not is_article_file(p) and not is_gold(p)])):
+        uses: dict[tuple, list[Example]] = defaultdict(list)
+        for path in members:
+            for ex in files[path]:
+                opener = first_three(ex.text)
+                if opener:
+                    uses[opener].append(ex)
+        for opener, rows in uses.items():
+            if len(rows) > limit:
+                problems.append(f"{rows[limit].where}: template opener '{' '.join(opener)}' used {len(rows)} times "
+                                f"in the {kind} (at most {limit}; first at {rows[0].where}); vary the sentence start")
     return problems
 
 
@@ -99,7 +166,7 @@ def check_paths(paths: list[str]) -> list[str]:
         problems += _field_problems(path, examples)
         # skip rows are not sentences; they take no part in duplicate/leak checks
         files[path] = [e for e in examples if e.label in LABELS]
-    return problems + _duplicate_problems(files) + _overlap_problems(files)
+    return problems + _duplicate_problems(files) + _overlap_problems(files) + _opener_problems(files)
 
 
 def _length_bucket(n: int) -> str:
@@ -109,21 +176,35 @@ def _length_bucket(n: int) -> str:
     return "40+"
 
 
+def article_shape(paths: list[str]) -> dict | None:
+    """Shape figures (train/shape.py) over every article file among `paths`, or None when there is none."""
+    records = [dict(e.extra, text=e.text, label=e.label, alt_label=e.alt_label)
+               for path in data_files(paths) if is_article_file(path) for e in read_records(path)[0]]
+    return shape.measure(records) if records else None
+
+
 def stats_report(paths: list[str]) -> str:
-    """Per-file counts by label, topic, source and length (words), plus totals."""
+    """Per-file counts by label, topic or genre, source and length (words), totals, and the article corpus's
+    shape against its targets."""
     lines, total = [], Counter()
     for path in data_files(paths):
         examples, _ = read_records(path)
         by = defaultdict(Counter)
         for ex in examples:
             by["label"][ex.label] += 1
-            by["topic"][ex.extra.get("topic", "-")] += 1
+            by["genre" if is_article_file(path) else "topic"][ex.extra.get("genre" if is_article_file(path)
+                                                                           else "topic", "-")] += 1
             by["source"][ex.extra.get("source", "-")] += 1
             by["words"][_length_bucket(len(ex.text.split()))] += 1
         total.update(by["label"])
-        lines.append(f"{path}: {len(examples)} sentences")
-        for key in ("label", "topic", "source", "words"):
-            parts = ", ".join(f"{k} {v} ({v / max(len(examples), 1):.0%})" for k, v in sorted(by[key].items()))
-            lines.append(f"  {key:<6} {parts}")
+        articles = len({ex.extra.get("article") for ex in examples if ex.extra.get("article")})
+        lines.append(f"{path}: {len(examples)} sentences" + (f", {articles} articles" if articles else ""))
+        for key in ("label", "genre", "topic", "source", "words"):
+            if by[key]:
+                parts = ", ".join(f"{k} {v} ({v / max(len(examples), 1):.0%})" for k, v in sorted(by[key].items()))
+                lines.append(f"  {key:<6} {parts}")
     lines.append(f"total: {sum(total.values())} sentences; " + ", ".join(f"{k} {v}" for k, v in sorted(total.items())))
+    figures = article_shape(paths)
+    if figures is not None:
+        lines += ["", "article corpus shape (issue #10 targets):", shape.report(figures)]
     return "\n".join(lines)
