@@ -13,10 +13,12 @@ from eval import report
 from eval.harness import Evaluation, MajorityLabeller, RuleLabeller, evaluate, majority_label
 from train import tracking
 from train.data import LabelledSet, dataset_name, load_labelled
+from train.errors import DataError
 
 DEFAULT_GOLD = "data/gold/article.jsonl"
-# Real-news class mix: the majority floor uses the article-shaped dev set's most common class.
-MAJORITY_SOURCE = "data/dev_articles.jsonl"
+# Real-news class mix: the majority floor uses the most common class of the training articles (never of the
+# file being scored, which would let the floor peek at the answers).
+MAJORITY_SOURCE = "data/articles/train.jsonl"
 
 
 @dataclass(frozen=True)
@@ -37,18 +39,19 @@ def load_gold_files(paths: list[str]) -> list[LabelledSet]:
     return sets
 
 
-def _majority(gold: LabelledSet) -> MajorityLabeller:
-    source = Path(MAJORITY_SOURCE)
-    base = load_labelled(source) if source.exists() else gold
-    return MajorityLabeller(majority_label(base))
+def _majority(source: Path = Path(MAJORITY_SOURCE)) -> MajorityLabeller:
+    if not source.is_file():
+        raise DataError(f"{source}: no such file; the majority-class reference takes its class from the training "
+                        "articles (run `araclaim eval` from the repository root)")
+    return MajorityLabeller(majority_label(load_labelled(source)))
 
 
 def score(classifier, model_name: str, golds: list[LabelledSet], seed: int = 0) -> list[GoldResult]:
     """Evaluate the model and both reference labellers on each gold set."""
     results = []
+    majority = _majority()
     for gold in golds:
         refs = [evaluate(RuleLabeller(), gold, "cue_rule", seed=seed)]
-        majority = _majority(gold)
         refs.append(evaluate(majority, gold, majority.name, seed=seed))
         results.append(GoldResult(gold.name, evaluate(classifier, gold, model_name, seed=seed), refs))
     return results

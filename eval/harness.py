@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from train import cues, metrics
+from train import calibration, cues, metrics
 from train.data import LabelledSet
 from train.labels import LABELS
 
@@ -74,13 +74,22 @@ def majority_label(data: LabelledSet) -> str:
     return max(LABELS, key=lambda label: (labels.count(label), -LABELS.index(label)))
 
 
+REVIEW_THRESHOLDS = (0.5, 0.7, 0.9)  # what `araclaim label --review-below T` would queue, per T
+
+
 def evaluate(labeller, data: LabelledSet, name: str, *, n_boot: int = 1000, seed: int = 0) -> Evaluation:
-    """Predict every sentence of `data` and compute strict/lenient scores with 95% bootstrap CIs."""
-    probs = np.asarray(labeller.predict_proba(data.texts))
+    """Predict every sentence of `data` (with its article context, for models that read one) and compute
+    strict/lenient scores with stratified 95% bootstrap CIs, ECE, and what review thresholds would catch."""
+    k = getattr(labeller, "context_size", 0)
+    probs = np.asarray(labeller.predict_proba(data.texts, data.contexts(k)) if k else labeller.predict_proba(data.texts))
     pred = [labeller.labels[i] for i in probs.argmax(axis=1)]
     alt = [e.alt_label for e in data.examples]
     scores = metrics.scores(data.labels, pred, alt)
     scores["n_skipped"] = len(data.skipped)
+    confidence, correct = calibration.confidence_and_correct(probs, data.labels, labeller.labels)
+    scores["ece"] = metrics.ece(confidence, correct)
+    scores["reliability"] = metrics.reliability_bins(confidence, correct)
+    scores["review"] = [metrics.review_coverage(confidence, correct, th) for th in REVIEW_THRESHOLDS]
     lo, hi = metrics.bootstrap_ci(data.labels, pred, metrics.macro_f1, n_boot, seed=seed)
     scores["macro_f1_ci_low"], scores["macro_f1_ci_high"] = lo, hi
     lo, hi = metrics.bootstrap_ci(data.labels, pred, metrics.accuracy, n_boot, seed=seed)

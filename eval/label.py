@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eval.segment import MAX_CHARS, Span, lines, segment
+from train import context
 from train.errors import AraclaimError
 from train.labels import LABELS
 
@@ -256,11 +257,13 @@ def label_articles(classifier, items: Iterable[Article | Failure], model_uri: st
 def _predict_window(classifier, pending, model_uri: str, opts: Options) -> Iterator[Labelled]:
     """Predict every sentence of the pending articles in length-sorted batches, then emit the articles."""
     todo = [(a, j) for a, (_, spans) in enumerate(pending) for j, s in enumerate(spans) if not s.skip]
+    ctx = _contexts(pending, todo, 0 if opts.presplit else getattr(classifier, "context_size", 0))
     todo.sort(key=lambda aj: len(pending[aj[0]][1][aj[1]].text))
     probs: dict[tuple[int, int], list[float]] = {}
     for lo in range(0, len(todo), opts.batch_size):
         chunk = todo[lo:lo + opts.batch_size]
-        rows = classifier.predict_proba([pending[a][1][j].text for a, j in chunk])
+        texts = [pending[a][1][j].text for a, j in chunk]
+        rows = classifier.predict_proba(texts, [ctx[key] for key in chunk]) if ctx else classifier.predict_proba(texts)
         probs.update({key: row for key, row in zip(chunk, rows)})
         if opts.on_batch:
             opts.on_batch(len(chunk))
@@ -268,6 +271,14 @@ def _predict_window(classifier, pending, model_uri: str, opts: Options) -> Itera
         records = [_record(article, j, s, probs.get((a, j)), classifier.labels, model_uri)
                    for j, s in enumerate(spans)]
         yield Labelled(article, records, _summary(article, records))
+
+
+def _contexts(pending, todo: list[tuple[int, int]], k: int) -> dict[tuple[int, int], list[str]]:
+    """(article, sentence) -> the k labelled sentences before it in the same article (none for k = 0)."""
+    if not k:
+        return {}
+    texts = [pending[a][1][j].text for a, j in todo]
+    return dict(zip(todo, context.contexts([a for a, _ in todo], texts, k)))
 
 
 def _record(article: Article, index: int, span: Span, row, labels, model_uri: str) -> dict:

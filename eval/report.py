@@ -6,7 +6,7 @@ from pathlib import Path
 
 from eval.harness import Evaluation
 from train.labels import LABELS
-from train.plots import confusion_figure
+from train.plots import confusion_figure, reliability_figure
 
 
 def _ci(scores: dict, key: str) -> str:
@@ -20,11 +20,20 @@ def summary_rows(evals: list[Evaluation]) -> list[list[str]]:
         s = ev.scores
         rows.append([ev.labeller, str(s["n"]), f"{s['macro_f1']:.3f}", _ci(s, "macro_f1"),
                      f"{s['accuracy']:.3f}", _ci(s, "accuracy"), f"{s['lenient_macro_f1']:.3f}",
-                     f"{s['lenient_accuracy']:.3f}"])
+                     f"{s['lenient_accuracy']:.3f}", f"{s['ece']:.3f}"])
     return rows
 
 
-SUMMARY_HEADER = ["labeller", "n", "macro_f1", "95% CI", "accuracy", "95% CI", "lenient_f1", "lenient_acc"]
+SUMMARY_HEADER = ["labeller", "n", "macro_f1", "95% CI", "accuracy", "95% CI", "lenient_f1", "lenient_acc", "ece"]
+
+
+def review_rows(ev: Evaluation) -> list[list[str]]:
+    """Per --review-below threshold: share of sentences queued for review and share of errors caught."""
+    return [[f"{r['threshold']:.1f}", f"{r['queued']:.1%}", f"{r['errors_caught']:.1%}", str(r["errors"])]
+            for r in ev.scores["review"]]
+
+
+REVIEW_HEADER = ["review_below", "queued", "errors_caught", "errors"]
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -47,6 +56,8 @@ def terminal(gold_name: str, model_eval: Evaluation, refs: list[Evaluation], sho
              table(["class", "precision", "recall", "f1", "support"], per_class_rows(model_eval)), "",
              "confusion (rows gold, columns predicted: " + ", ".join(LABELS) + ")"]
     parts += ["  " + " ".join(f"{c:>4}" for c in row) + f"  {label}" for label, row in zip(LABELS, s["confusion"])]
+    parts += ["", f"calibration: ECE {s['ece']:.3f} (10 bins); what --review-below would catch:",
+              table(REVIEW_HEADER, review_rows(model_eval))]
     errors = model_eval.errors()
     parts.append(f"\n{len(errors)} errors (most confident first{', first ' + str(show_errors) if len(errors) > show_errors else ''}):")
     for e in errors[:show_errors]:
@@ -64,7 +75,7 @@ def as_json(model_eval: Evaluation, refs: list[Evaluation]) -> dict:
     out["skipped"] = model_eval.skipped()
     out["reference"] = {ev.labeller: {k: ev.scores[k] for k in
                         ("macro_f1", "macro_f1_ci_low", "macro_f1_ci_high", "accuracy",
-                         "accuracy_ci_low", "accuracy_ci_high", "lenient_macro_f1", "lenient_accuracy")}
+                         "accuracy_ci_low", "accuracy_ci_high", "lenient_macro_f1", "lenient_accuracy", "ece")}
                         for ev in refs}
     return out
 
@@ -79,7 +90,11 @@ def markdown(gold_name: str, model_name: str, model_eval: Evaluation, refs: list
     lines = [f"# {gold_name}: {model_name}", "",
              md(SUMMARY_HEADER, summary_rows([model_eval, *refs])), "",
              md(["class", "precision", "recall", "f1", "support"], per_class_rows(model_eval)), "",
-             f"![confusion matrix]({image})", "", f"## Errors ({len(errors)}, most confident first)", "",
+             f"![confusion matrix]({image})", "",
+             f"Calibration: ECE {model_eval.scores['ece']:.3f} (10 bins).", "",
+             f"![reliability diagram]({image.replace('_confusion.png', '_reliability.png')})", "",
+             md(REVIEW_HEADER, review_rows(model_eval)), "",
+             f"## Errors ({len(errors)}, most confident first)", "",
              md(["id", "line", "gold", "alt", "predicted", "conf", "text"],
                 [[str(e["id"]), str(e["line"]), e["gold"], e["alt_label"] or "", e["predicted"],
                   f"{e['confidence']:.2f}", e["text"].replace("|", "\\|")] for e in errors]), "",
@@ -90,16 +105,21 @@ def markdown(gold_name: str, model_name: str, model_eval: Evaluation, refs: list
 
 def write_report(out_dir: Path, gold_name: str, model_name: str, model_eval: Evaluation,
                  refs: list[Evaluation]) -> list[Path]:
-    """Write `<gold>.md`, `<gold>.json` and `<gold>_confusion.png` into out_dir; returns the paths."""
+    """Write `<gold>.md`, `<gold>.json`, `<gold>_confusion.png` and `<gold>_reliability.png` into out_dir."""
+    import matplotlib.pyplot as plt
+
     out_dir.mkdir(parents=True, exist_ok=True)
     image = out_dir / f"{gold_name}_confusion.png"
     fig = confusion_figure(model_eval.scores["confusion"], f"{gold_name} (n={model_eval.scores['n']})")
     fig.savefig(image, dpi=110)
-    import matplotlib.pyplot as plt
-
+    plt.close(fig)
+    reliability = out_dir / f"{gold_name}_reliability.png"
+    correct = [p == e.label for p, e in zip(model_eval.pred, model_eval.data.examples)]
+    fig = reliability_figure(model_eval.confidence, correct, f"{gold_name}: ECE {model_eval.scores['ece']:.3f}")
+    fig.savefig(reliability, dpi=110)
     plt.close(fig)
     md_path = out_dir / f"{gold_name}.md"
     md_path.write_text(markdown(gold_name, model_name, model_eval, refs, image.name), encoding="utf-8")
     js_path = out_dir / f"{gold_name}.json"
     js_path.write_text(json.dumps(as_json(model_eval, refs), ensure_ascii=False, indent=2), encoding="utf-8")
-    return [md_path, js_path, image]
+    return [md_path, js_path, image, reliability]

@@ -1,74 +1,97 @@
-"""Train every model variant into one MLflow experiment and print the comparison table (README's).
+"""Train every model variant into one MLflow experiment and write the results table (README's).
 
-    .venv/bin/python scripts/experiments.py                 # all variants (~30 min on 2 CPU cores)
-    .venv/bin/python scripts/experiments.py --quick         # baselines only (~2 min)
+    .venv/bin/python scripts/experiments.py                 # every variant (~25 min on 2 CPU cores)
+    .venv/bin/python scripts/experiments.py --quick         # baselines only (~3 min)
+    .venv/bin/python scripts/experiments.py --readme        # ...and rewrite README.md's results table
 
-Each variant is a config plus --set overrides, trained with the same code as `araclaim train`. The
-ensemble reuses the better tiny-bert run (by dev_articles macro-F1) instead of training another.
-Selection reads dev_articles only; gold is reported, never used. Rows for the cue-rule and majority
-labellers are scored on the same sets by the eval harness.
+The ablation is context (none / previous / window) x family (baseline, tiny-bert with cue fusion, their
+ensemble), plus the n-gram-only baseline and a larger tiny BERT. Each variant is a config plus --set
+overrides, trained with the same code as `araclaim train`; an ensemble reuses the tiny-bert run of its own
+context instead of training another. The protocol is the project's: early stopping on `select`, calibration
+and ensemble weights on `calibrate`; the winner is chosen on `select` macro-F1 alone, and `test` and gold
+are only reported. Reference rows (cue rule, majority class) are scored by the eval harness on the same sets.
 """
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from eval.evaluate import MAJORITY_SOURCE  # noqa: E402
-from eval.harness import MajorityLabeller, RuleLabeller, evaluate, majority_label  # noqa: E402
+from eval.evaluate import _majority  # noqa: E402
+from eval.harness import RuleLabeller, evaluate  # noqa: E402
 from train.config import load_config  # noqa: E402
-from train.data import load_labelled  # noqa: E402
 from train.pipeline import load_splits, train  # noqa: E402
 
-BASELINES = [
-    ("baseline n-grams", "baseline-ngrams", []),
-    ("baseline n-grams + cues", "baseline", []),
-    ("baseline n-grams + cues, prior-corrected", "baseline", ["calibration.prior_correction=true"]),
-]
-TRANSFORMERS = [
-    ("tiny-bert", "tiny-bert", ["transformer.cue_fusion=false"]),
-    ("tiny-bert + cue fusion", "tiny-bert", ["transformer.cue_fusion=true"]),
-    ("tiny-bert + cue fusion, prior-corrected", "tiny-bert",
-     ["transformer.cue_fusion=true", "calibration.prior_correction=true"]),
-]
-SETS = ("dev", "dev_articles", "gold_article")
-
-
-def cell(scores: dict, ci: bool) -> str:
-    text = f"{scores['macro_f1']:.3f}"
-    if ci and "macro_f1_ci_low" in scores:
-        text += f" [{scores['macro_f1_ci_low']:.2f}, {scores['macro_f1_ci_high']:.2f}]"
-    return f"{text} / {scores['accuracy']:.3f}"
+CONTEXTS = ("none", "previous", "window")
+LARGER = ["transformer.pretrain.hidden_size=256", "transformer.pretrain.num_layers=4",
+          "transformer.pretrain.num_heads=4", "transformer.pretrain.intermediate_size=1024",
+          "transformer.pretrain.mlm_epochs=10"]
+SETS = ("select", "test", "gold_article")
+README_MARKS = ("<!-- results:start -->", "<!-- results:end -->")
 
 
 def run_variant(label: str, config: str, overrides: list[str], experiment: str) -> dict:
     cfg = load_config(Path("configs") / f"{config}.yaml", overrides + [f"tracking.experiment={experiment}"])
     print(f"== training {label} ({config} {' '.join(overrides)})", file=sys.stderr, flush=True)
     result = train(cfg)
-    return {"label": label, "run_id": result.run_id, "scores": result.scores}
+    return {"label": label, "config": config, "context": cfg.context, "run_id": result.run_id,
+            "scores": result.scores}
 
 
 def reference_rows() -> list[dict]:
     splits = load_splits(load_config("configs/baseline.yaml"))
-    sets = {"dev": splits.dev, "dev_articles": splits.select, "gold_article": splits.gold[0]}
-    majority = MajorityLabeller(majority_label(load_labelled(MAJORITY_SOURCE)))
+    sets = {"select": splits.select, "test": splits.test, "gold_article": splits.gold[0]}
     rows = []
-    for labeller, label in ((RuleLabeller(), "cue rule (reference)"), (majority, f"{majority.name} (reference)")):
-        rows.append({"label": label, "run_id": "-",
-                     "scores": {name: evaluate(labeller, data, label).scores for name, data in sets.items()}})
+    for labeller, label in ((RuleLabeller(), "cue rule (reference)"), (_majority(), "majority class (reference)")):
+        scores = {name: evaluate(labeller, data, label, seed=13).scores for name, data in sets.items()}
+        rows.append({"label": label, "config": "-", "context": "-", "run_id": "-", "scores": scores})
     return rows
 
 
-def markdown(rows: list[dict]) -> str:
-    head = "| variant | dev macro-F1 / acc | dev_articles macro-F1 [95% CI] / acc | gold article macro-F1 [95% CI] / acc | run |"
-    lines = [head, "|---|---|---|---|---|"]
+def _f1(s: dict, ci: bool = True) -> str:
+    text = f"{s['macro_f1']:.3f}"
+    if ci and "macro_f1_ci_low" in s:
+        text += f" [{s['macro_f1_ci_low']:.2f}, {s['macro_f1_ci_high']:.2f}]"
+    return text
+
+
+def markdown(rows: list[dict], winner: dict) -> str:
+    lines = ["| variant | context | select macro-F1 | test macro-F1 [95% CI] | gold macro-F1 [95% CI] | "
+             "test ECE (raw → calibrated) | train s | run |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         s = r["scores"]
-        lines.append(f"| {r['label']} | {cell(s['dev'], False)} | {cell(s['dev_articles'], True)} | "
-                     f"{cell(s['gold_article'], True)} | {r['run_id'][:8]} |")
+        test = s["test"]
+        ece = (f"{test['ece_uncalibrated']:.3f} → {test['ece']:.3f}" if "ece_uncalibrated" in test
+               else f"{test['ece']:.3f}")
+        secs = f"{r['train_seconds']:.0f}" if "train_seconds" in r else "-"
+        name = f"**{r['label']}**" if r is winner else r["label"]
+        lines.append(f"| {name} | {r['context']} | {_f1(s['select'], False)} | {_f1(test)} | "
+                     f"{_f1(s['gold_article'])} | {ece} | {secs} | {r['run_id'][:8]} |")
+    review = winner["scores"]["test"].get("review")
+    if review:
+        lines += ["", f"`--review-below` on `test` with the winner ({winner['label']}):", "",
+                  "| threshold | sentences queued | errors caught |", "|---|---|---|"]
+        lines += [f"| {r['threshold']:.1f} | {r['queued']:.1%} | {r['errors_caught']:.1%} of {r['errors']} |"
+                  for r in review]
     return "\n".join(lines)
+
+
+def _review(run_id: str) -> list[dict]:
+    """What --review-below would catch on test, for the winning run's model (eval harness)."""
+    from train.tracking import load_classifier
+
+    clf, _, _ = load_classifier(run_id)
+    splits = load_splits(load_config("configs/baseline.yaml"))
+    return evaluate(clf, splits.test, "winner", seed=13).scores["review"]
+
+
+def _train_seconds(run_id: str) -> float:
+    import mlflow
+
+    return mlflow.get_run(run_id).data.metrics.get("train_seconds", float("nan"))
 
 
 def main() -> None:
@@ -76,24 +99,36 @@ def main() -> None:
     ap.add_argument("--experiment", default="araclaim-variants")
     ap.add_argument("--quick", action="store_true", help="baselines and references only")
     ap.add_argument("--out", type=Path, default=Path("outputs/experiments.md"))
+    ap.add_argument("--readme", action="store_true", help="also replace README.md's results table")
     args = ap.parse_args()
-    rows = [run_variant(*v, args.experiment) for v in BASELINES]
+    rows = [run_variant("baseline n-grams only", "baseline-ngrams", ["context=none"], args.experiment)]
+    rows += [run_variant("baseline n-grams + cues", "baseline", [f"context={c}"], args.experiment) for c in CONTEXTS]
     if not args.quick:
-        tiny = [run_variant(*v, args.experiment) for v in TRANSFORMERS[:2]]
-        rows += tiny
-        rows.append(run_variant(*TRANSFORMERS[2], args.experiment))
-        best = max(tiny, key=lambda r: r["scores"]["dev_articles"]["macro_f1"])
-        for prior in ("false", "true"):
-            label = f"ensemble: baseline + {best['label']}" + (", prior-corrected" if prior == "true" else "")
-            rows.append(run_variant(label, "ensemble", [f"ensemble.transformer_model={best['run_id']}",
-                                                        f"calibration.prior_correction={prior}"], args.experiment))
-    rows += reference_rows()
-    table = markdown(rows)
+        tiny = {c: run_variant("tiny-bert + cue fusion", "tiny-bert", [f"context={c}"], args.experiment)
+                for c in CONTEXTS}
+        rows += list(tiny.values())
+        best_context = max(tiny, key=lambda c: tiny[c]["scores"]["select"]["macro_f1"])
+        rows.append(run_variant("tiny-bert 256x4, 10 MLM epochs", "tiny-bert", [f"context={best_context}", *LARGER],
+                                args.experiment))
+        rows += [run_variant("ensemble: baseline + tiny-bert", "ensemble",
+                             [f"context={c}", f"ensemble.transformer_model={tiny[c]['run_id']}"], args.experiment)
+                 for c in CONTEXTS]
+    for r in rows:
+        r["train_seconds"] = _train_seconds(r["run_id"])
+    winner = max(rows, key=lambda r: r["scores"]["select"]["macro_f1"])
+    winner["scores"]["test"]["review"] = _review(winner["run_id"])
+    table = markdown(rows + reference_rows(), winner)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(table + "\n", encoding="utf-8")
     print(table)
-    winner = max(rows[:-2], key=lambda r: r["scores"]["dev_articles"]["macro_f1"])
-    print(f"\nwinner on dev_articles: {winner['label']} (run {winner['run_id']})")
+    print(f"\nwinner on select: {winner['label']}, context {winner['context']} (run {winner['run_id']})")
+    if args.readme:
+        readme = Path("README.md").read_text(encoding="utf-8")
+        start, end = README_MARKS
+        pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+        if not pattern.search(readme):
+            sys.exit(f"README.md has no {start} ... {end} block to replace")
+        Path("README.md").write_text(pattern.sub(lambda _: f"{start}\n{table}\n{end}", readme), encoding="utf-8")
 
 
 if __name__ == "__main__":

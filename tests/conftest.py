@@ -71,22 +71,39 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+def as_articles(rows: list[dict], prefix: str, genre: str = "wire", size: int = 4) -> list[dict]:
+    """Rows regrouped into articles of `size` sentences, in the article-corpus format."""
+    out = []
+    for i, row in enumerate(rows):
+        art = f"{prefix}{i // size:02d}"
+        out.append({"id": f"{art}-{i % size + 1:02d}", "article": art, "genre": genre, "index": i % size + 1,
+                    "text": row["text"], "label": row["label"]})
+    return out
+
+
 def make_tiny_data(root: Path) -> dict[str, Path]:
-    """train/dev/select/gold files under root/data, in the repo's formats."""
+    """Sentence corpus (train/dev), article splits (train/select/calibrate/test) and a gold article under
+    root/data, in the repo's formats."""
     train, dev, gold = [], [], []
     for label, sents in TINY.items():
         for i, s in enumerate(sents):
             row = {"id": f"{label[:3]}{i}", "text": s, "label": label, "topic": "local_services", "source": "written"}
             (dev if i % 5 == 4 else train).append(row)
     for i, row in enumerate(dev):
-        gold.append({"id": f"g{i:02d}", "line": i + 1, "text": row["text"], "label": row["label"]})
+        gold.append({"id": f"g{i:02d}", "article": "reference", "line": i + 1, "text": row["text"],
+                     "label": row["label"]})
     gold[0]["alt_label"] = "opinion"
-    gold.append({"id": "gskip", "line": 99, "text": "بقلم مراسلنا", "label": "skip"})
+    gold.append({"id": "gskip", "article": "reference", "line": 99, "text": "بقلم مراسلنا", "label": "skip"})
+    # articles mix the classes, as real ones do: interleave by class before grouping
+    mixed = [train[j * 8 + i] for i in range(8) for j in range(4)]
     data = root / "data"
     return {
         "train": write_jsonl(data / "train.jsonl", train),
+        "articles_train": write_jsonl(data / "articles" / "train.jsonl", as_articles(mixed, "tr")),
         "dev": write_jsonl(data / "dev.jsonl", dev),
-        "select": write_jsonl(data / "dev_articles.jsonl", [dict(r, id=f"s{r['id']}") for r in dev]),
+        "select": write_jsonl(data / "articles" / "select.jsonl", as_articles(dev, "se")),
+        "calibrate": write_jsonl(data / "articles" / "calibrate.jsonl", as_articles(dev, "ca")),
+        "test": write_jsonl(data / "articles" / "test.jsonl", as_articles(dev, "te")),
         "gold": write_jsonl(data / "gold" / "article.jsonl", gold),
     }
 
@@ -128,8 +145,9 @@ def shrink(tiny_data: dict[str, Path], experiment: str | None = None) -> list[st
     import os
 
     experiment = experiment or os.environ.get("ARACLAIM_TEST_EXPERIMENT", "araclaim-tests")
-    return [f"data.train={tiny_data['train']}", f"data.dev={tiny_data['dev']}",
-            f"data.select={tiny_data['select']}", f"data.gold=[{tiny_data['gold']}]",
+    return [f"data.train=[{tiny_data['train']}, {tiny_data['articles_train']}]", f"data.dev={tiny_data['dev']}",
+            f"data.select={tiny_data['select']}", f"data.calibrate={tiny_data['calibrate']}",
+            f"data.test={tiny_data['test']}", f"data.gold=[{tiny_data['gold']}]",
             f"tracking.experiment={experiment}"]
 
 

@@ -107,3 +107,52 @@ def test_data_stats_counts(tmp_path, capsys):
     assert main(["data", "stats", str(tmp_path / "train.jsonl")]) == 0
     out = capsys.readouterr().out
     assert "2 sentences" in out and "assertion 1 (50%)" in out and "economy 2 (100%)" in out
+
+
+def test_repo_article_corpus_meets_every_shape_target():
+    from train import shape
+    from train.datacheck import article_shape
+
+    figures = article_shape([str(REPO / "data")])
+    assert shape.check_targets(figures) == [], shape.report(figures)
+
+
+@pytest.mark.parametrize("text, denial, opinion, falsity", [
+    ("ونفت الوزارة صحة الخبر", True, False, False),
+    ("فنّدت الهيئة ما نُشر", True, False, False),
+    ("الصورة مركبة من لقطتين", False, False, False),
+    ("يبدو أن الخبر مضلل", False, True, True),
+    ("وانتشرت شائعة عن إغلاق المدارس", False, False, True),
+    ("هل هذا معقول؟", False, True, False),
+    ("وفند الفريق الاتهامات", True, False, False),   # proclitic و + فند
+])
+def test_shape_cue_detectors(text, denial, opinion, falsity):
+    from train import shape
+
+    assert (shape.has_core_denial(text), shape.has_core_opinion(text), shape.has_falsity(text)) == (denial, opinion, falsity)
+
+
+def test_article_records_need_genre_and_consecutive_index(tmp_path):
+    from train.datacheck import check_paths
+
+    rows = [{"id": "x-01", "article": "x", "genre": "wire", "index": 1, "text": "افتتحت البلدية حديقة عامة جديدة", "label": "assertion"},
+            {"id": "x-03", "article": "x", "genre": "gossip", "index": 3, "text": "وقال المدير إن الحديقة ستفتح غدا", "label": "attributed_claim"}]
+    path = write_jsonl(tmp_path / "data" / "articles" / "select.jsonl", rows)
+    problems = check_paths([str(path)])
+    assert any("unknown genre 'gossip'" in p for p in problems)
+    assert any("index 3 of article 'x' should be 2" in p for p in problems)
+
+
+def test_leak_between_article_splits_but_not_between_training_files(tmp_path):
+    from train.datacheck import check_paths
+
+    shared = "أعلنت الهيئة العامة للطيران المدني عن تعليق الرحلات إلى المدينة"
+    art = {"article": "a", "genre": "wire", "index": 1, "label": "assertion"}
+    data = tmp_path / "data"
+    write_jsonl(data / "articles" / "train.jsonl", [dict(art, id="a-01", text=shared)])
+    write_jsonl(data / "articles" / "test.jsonl", [dict(art, id="a-01", text=shared + " صباح اليوم")])
+    write_jsonl(data / "train.jsonl", [{"id": "w1", "text": shared + " مساء", "label": "assertion", "topic": "t",
+                                        "source": "written"}])
+    problems = check_paths([str(data)])
+    assert any("test.jsonl" in p and "leak" in p for p in problems)
+    assert not any("data/train.jsonl" in p.split(":")[0] and "articles/train.jsonl" in p for p in problems)

@@ -26,7 +26,7 @@ def test_train_logs_complete_run(trained):
     assert run.data.params["family"] == "baseline"
     assert run.data.tags["config_name"] == "baseline" and "git_commit" in run.data.tags
     for key in ("dev_macro_f1", "gold_article_macro_f1", "gold_article_macro_f1_ci_low",
-                "gold_article_lenient_accuracy", "gold_article_f1_denial", "dev_articles_macro_f1"):
+                "gold_article_lenient_accuracy", "gold_article_f1_denial", "select_macro_f1", "test_macro_f1", "test_ece", "calibrate_ece_uncalibrated"):
         assert key in run.data.metrics, key
     assert run.data.metrics["dev_macro_f1"] > 0.5  # cues make the tiny set easy; chance is 0.25
     contexts = {i.tags[0].value for i in run.inputs.dataset_inputs}

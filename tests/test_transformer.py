@@ -70,7 +70,7 @@ def test_arabert_config_trains_from_a_local_directory(workdir, tiny_data, tmp_pa
     client = mlflow.MlflowClient()
     run = client.get_run(result.run_id)
     assert run.data.tags["model_family"] == "transformer"
-    for key in ("train_loss", "dev_loss", "dev_epoch_macro_f1", "dev_articles_loss", "dev_articles_epoch_macro_f1"):
+    for key in ("train_loss", "dev_loss", "dev_epoch_macro_f1", "select_loss", "select_epoch_macro_f1"):
         assert [m.step for m in client.get_metric_history(result.run_id, key)] == [1, 2], key
     # the final score, not the last epoch's, is what the runs table shows
     assert run.data.metrics["dev_macro_f1"] == pytest.approx(result.scores["dev"]["macro_f1"])
@@ -139,7 +139,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(workdir, tiny_da
 
     resumed = train(cfg, resume=True, runs_dir="runs")
     assert run_dir.name.endswith(resumed.run_id)
-    for split in ("dev", "dev_articles", "gold_article"):
+    for split in ("dev", "select", "test", "gold_article"):
         assert resumed.scores[split]["macro_f1"] == full.scores[split]["macro_f1"], split
     texts = load_splits(cfg).dev.texts + PROBE
     np.testing.assert_allclose(Classifier.load(resumed.model_dir).predict_proba(texts),
@@ -157,7 +157,7 @@ def test_saved_model_reloads_with_identical_probabilities(tiny_data, tmp_path, c
     backend = transformer.fit(cfg, splits, tmp_path / "run", on_epoch=lambda m, step: epochs.append((step, m)))
     fine_tune = [m for _, m in epochs if "train_loss" in m]
     assert len(fine_tune) == 2
-    assert {"train_loss", "dev_loss", "dev_epoch_macro_f1", "dev_articles_epoch_macro_f1"} <= set(fine_tune[0])
+    assert {"train_loss", "dev_loss", "dev_epoch_macro_f1", "select_epoch_macro_f1"} <= set(fine_tune[0])
 
     texts = splits.dev.texts + PROBE
     before = Classifier(backend, "transformer").predict_proba(texts)
@@ -181,12 +181,15 @@ def test_saved_model_reloads_with_identical_probabilities(tiny_data, tmp_path, c
             assert not torch.allclose(base, model(**batch).logits)
 
 
-def test_tiny_bert_never_learns_from_gold_text(workdir, tiny_data):
-    gold_only = "هذه جملة لا تظهر إلا في ملف الذهب"
-    write_jsonl(tiny_data["gold"], [{"id": "g1", "text": gold_only, "label": "assertion"}])
+def test_tiny_bert_learns_only_from_training_text(workdir, tiny_data):
+    only = {name: f"هذه جملة لا تظهر إلا في ملف {name}" for name in ("gold", "select", "calibrate", "test", "dev")}
+    for name, sentence in only.items():
+        write_jsonl(tiny_data[name], [{"id": "x1", "article": "a", "genre": "wire", "index": 1, "text": sentence,
+                                       "label": "assertion"}])
     cfg = load_config(REPO / "configs/tiny-bert.yaml", shrink(tiny_data) + TINY_BERT)
     corpus = transformer.pretraining_texts(load_splits(cfg))
-    assert gold_only not in corpus and TINY["denial"][0] in corpus
+    assert not set(only.values()) & set(corpus)
+    assert TINY["denial"][0] in corpus
 
 
 def test_sixteen_bit_precision_without_a_gpu_is_a_config_error():

@@ -1,8 +1,17 @@
 """The scikit-learn baseline: TF-IDF over word and character n-grams, plus the guide's cue features,
 into a logistic regression. Fast, transparent, and the floor every transformer is compared with.
+
+With article context (`context: previous | window`) the model is stacked: the sentence-only pipeline
+above predicts every sentence, and a second logistic regression sees the same n-gram and cue features
+plus a context block (`context_features`): the previous sentences' predicted probabilities and cue
+features, whether the sentence opens with a continuation marker ("وأضاف"، "مشيرًا إلى") and its
+interactions with what came before, and whether a quotation is still open. During training the previous
+sentences' probabilities are out-of-fold (grouped by article), so the context block is trained on the
+kind of predictions it will see at labelling time.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import joblib
@@ -11,13 +20,18 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from train import cues, text
+from train import context, cues, text
 from train.config import BaselineConfig
 from train.labels import LABELS
 
 FILE = "baseline.joblib"
+# A sentence that continues the previous speaker: "وأضاف أن…"، "وتابع:"، "مشيرًا إلى…" (normalised forms).
+_CONTINUATION = re.compile(
+    r"^[\"'«“]?\s*(?:[وف](?:اضاف|اضافت|تابع|تابعت|اوضح|اوضحت|لفت|لفتت|اشار|اشارت|استطرد|استدرك|ختم|زاد|"
+    r"اكد|اكدت|بين|بينت|شدد|شددت)|(?:مشيرا|مضيفا|موضحا|لافتا|مؤكدا|مشيره|مضيفه|موضحه|لافته|مؤكده))\b")
 
 
 class CueFeatures(BaseEstimator, TransformerMixin):
@@ -46,34 +60,103 @@ def build(cfg: BaselineConfig, seed: int) -> Pipeline:
     ]
     if cfg.cue_features:
         parts.append(("cues", CueFeatures(cfg.cue_weight)))
-    clf = LogisticRegression(C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter,
-                             random_state=seed)
-    return Pipeline([("features", FeatureUnion(parts)), ("clf", clf)])
+    return Pipeline([("features", FeatureUnion(parts)), ("clf", _logreg(cfg, seed))])
+
+
+def _logreg(cfg: BaselineConfig, seed: int) -> LogisticRegression:
+    return LogisticRegression(C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter, random_state=seed)
+
+
+def _open_quote(sentence: str) -> bool:
+    """True when the sentence leaves a quotation open (its speaker's words go on in the next one)."""
+    return sentence.count("«") > sentence.count("»") or sentence.count("“") > sentence.count("”") \
+        or sentence.count('"') % 2 == 1
+
+
+def context_features(sentence: str, previous: list[str], previous_probs: np.ndarray, size: int) -> list[float]:
+    """The context block of one sentence: what the sentences before it were and how this one continues them.
+
+    `previous` are the earlier sentences of its article (oldest first), `previous_probs` their predicted
+    probabilities (rows in LABELS order), `size` the context window the model was configured with.
+    """
+    k = len(LABELS)
+    continues = 1.0 if _CONTINUATION.match(text.normalize(sentence)) else 0.0
+    if not previous:
+        return [0.0, continues] + [0.0] * (3 * k + len(cues.FEATURE_NAMES) + 2)
+    last = previous_probs[-1]
+    mean = previous_probs.mean(axis=0)
+    return ([1.0, continues] + list(last) + list(mean) + list(continues * last)
+            + [v / cues.CAP for v in cues.extract(previous[-1])]
+            + [1.0 if _open_quote(previous[-1]) else 0.0, len(previous) / size])
 
 
 class BaselineBackend:
-    """Adapter giving the pipeline the backend interface (`predict_proba`, `save`)."""
+    """Adapter giving the pipeline the backend interface (`predict_proba`, `save`).
 
-    def __init__(self, pipeline: Pipeline):
+    `stacker` (with `context_size` > 0) is the logistic regression over n-gram/cue features plus the
+    context block; without it the sentence-only pipeline answers.
+    """
+
+    def __init__(self, pipeline: Pipeline, stacker: LogisticRegression | None = None, context_size: int = 0,
+                 context_weight: float = 1.0):
         self.pipeline = pipeline
+        self.stacker, self.context_size, self.context_weight = stacker, context_size, context_weight
         # Columns in LABELS order whatever order sklearn sorted the classes into.
         self._order = [list(pipeline.classes_).index(label) for label in LABELS]
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        return self.pipeline.predict_proba(texts)[:, self._order]
+    def sentence_proba(self, texts: list[str]) -> np.ndarray:
+        """Probabilities from the sentence alone (stage one of the stack)."""
+        return self.pipeline.predict_proba(list(texts))[:, self._order]
+
+    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None) -> np.ndarray:
+        if self.stacker is None:
+            return self.sentence_proba(texts)
+        contexts = context.trim(contexts, self.context_size, len(texts))
+        # every context sentence is predicted once, however many rows it precedes
+        unique = list(dict.fromkeys(s for row in contexts for s in row))
+        probs = dict(zip(unique, self.sentence_proba(unique))) if unique else {}
+        block = [context_features(t, c, np.asarray([probs[s] for s in c]), self.context_size)
+                 for t, c in zip(texts, contexts)]
+        x = self._stack_matrix(self.pipeline.named_steps["features"].transform(list(texts)), block)
+        return self.stacker.predict_proba(x)[:, [list(self.stacker.classes_).index(lab) for lab in LABELS]]
+
+    def _stack_matrix(self, features, block: list[list[float]]):
+        return sparse.hstack([features, sparse.csr_matrix(np.asarray(block) * self.context_weight)]).tocsr()
 
     def save(self, directory: Path) -> None:
-        joblib.dump(self.pipeline, Path(directory) / FILE)
+        joblib.dump({"pipeline": self.pipeline, "stacker": self.stacker, "context_size": self.context_size,
+                     "context_weight": self.context_weight}, Path(directory) / FILE)
 
 
-def fit(cfg: BaselineConfig, texts: list[str], labels: list[str], seed: int) -> BaselineBackend:
-    """Fit the pipeline on labelled sentences (every class must occur)."""
+def fit(cfg: BaselineConfig, texts: list[str], labels: list[str], seed: int,
+        groups: list | None = None, context_size: int = 0) -> BaselineBackend:
+    """Fit the pipeline on labelled sentences (every class must occur).
+
+    With `context_size` > 0 and `groups` (article keys, None for standalone sentences, in file order), also
+    fit the context stacker on out-of-fold predictions of each sentence's predecessors.
+    """
     missing = set(LABELS) - set(labels)
     if missing:
         raise ValueError(f"training data has no examples of {sorted(missing)}")
-    return BaselineBackend(build(cfg, seed).fit(texts, labels))
+    pipeline = build(cfg, seed).fit(texts, labels)
+    if not context_size or groups is None or all(g is None for g in groups):
+        return BaselineBackend(pipeline)
+    order = [list(pipeline.classes_).index(label) for label in LABELS]
+    fold_of = [str(g) if g is not None else f"#{i}" for i, g in enumerate(groups)]  # one article never spans folds
+    oof = cross_val_predict(build(cfg, seed), texts, labels, groups=fold_of,
+                            cv=GroupKFold(n_splits=cfg.context_folds), method="predict_proba")[:, order]
+    previous = context.previous_indices(groups, context_size)
+    block = [context_features(texts[i], [texts[j] for j in idx], oof[idx], context_size)
+             for i, idx in enumerate(previous)]
+    backend = BaselineBackend(pipeline, None, context_size, cfg.context_weight)
+    x = backend._stack_matrix(pipeline.named_steps["features"].transform(texts), block)
+    backend.stacker = _logreg(cfg, seed).fit(x, labels)
+    return backend
 
 
 def load(directory: str | Path) -> BaselineBackend:
     """Backend loader used by train.model.Classifier.load."""
-    return BaselineBackend(joblib.load(Path(directory) / FILE))
+    saved = joblib.load(Path(directory) / FILE)
+    if isinstance(saved, Pipeline):  # a model saved before context existed
+        return BaselineBackend(saved)
+    return BaselineBackend(saved["pipeline"], saved["stacker"], saved["context_size"], saved["context_weight"])

@@ -1,7 +1,7 @@
 """Labelled data files: JSON Lines with one sentence per record.
 
 Training files (`data/train.jsonl`) need `text` and `label`; gold files (`data/gold/*.jsonl`,
-`data/dev_articles.jsonl`) may also carry `id`, `line`, `alt_label`, `note`, and label rows that are
+`data/articles/*.jsonl`) may also carry `id`, `article`, `index`, `line`, `alt_label`, `note`, and label rows that are
 not sentences `skip`. Every problem is reported as ``file:line: what is wrong (fix)``.
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from train import context
 from train.errors import DataError
 from train.labels import LABELS, SKIP
 
@@ -39,6 +40,7 @@ class LabelledSet:
     examples: tuple[Example, ...]
     skipped: tuple[Example, ...]
     digest: str
+    paths: tuple[Path, ...] = ()  # every file, when the set was loaded from several (load_many)
 
     @property
     def texts(self) -> list[str]:
@@ -47,6 +49,16 @@ class LabelledSet:
     @property
     def labels(self) -> list[str]:
         return [e.label for e in self.examples]
+
+    @property
+    def groups(self) -> list[tuple[str, str] | None]:
+        """Per example, its article key (file, article id), or None for a standalone sentence."""
+        return [None if e.extra.get("article") is None else (e.where.rsplit(":", 1)[0], str(e.extra["article"]))
+                for e in self.examples]
+
+    def contexts(self, k: int) -> list[list[str]]:
+        """Per example, up to `k` previous sentences of its article in file order (skip rows excluded)."""
+        return context.contexts(self.groups, self.texts, k)
 
 
 def _check_record(obj: object, where: str, allow_skip: bool) -> list[str]:
@@ -147,6 +159,17 @@ def load_labelled(path: str | Path, name: str | None = None, *, allow_skip: bool
         skipped=skipped,
         digest=file_digest(path),
     )
+
+
+def load_many(paths: tuple[str, ...] | list[str], name: str, *, allow_skip: bool = True) -> LabelledSet:
+    """Several labelled files as one set (in the given order); skip rows are set aside, as in load_labelled."""
+    parts = [load_labelled(p, name, allow_skip=allow_skip) for p in paths]
+    if len(parts) == 1:
+        return parts[0]
+    digest = hashlib.sha256("".join(p.digest for p in parts).encode()).hexdigest()[:12]
+    return LabelledSet(name=name, path=parts[0].path, examples=tuple(e for p in parts for e in p.examples),
+                       skipped=tuple(e for p in parts for e in p.skipped), digest=digest,
+                       paths=tuple(p.path for p in parts))
 
 
 def dataset_name(path: str | Path) -> str:

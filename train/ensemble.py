@@ -1,8 +1,9 @@
 """A calibrated ensemble of the baseline and the transformer.
 
-Each member is temperature-scaled on the article-shaped select set (so their confidences mean the
-same thing), then the two probability tables are mixed with the weight that maximises select-set
-macro-F1. Nothing here looks at gold. Saved as two ordinary model directories plus `ensemble.json`.
+Each member is temperature-scaled on the `calibrate` split (so their confidences mean the same thing),
+then the two probability tables are mixed with the weight that maximises calibrate macro-F1. Selection
+(`select`) and the reported splits play no part. Saved as two ordinary model directories plus
+`ensemble.json`.
 """
 from __future__ import annotations
 
@@ -11,30 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from train import baseline, metrics, transformer
+from train import baseline, calibration, context, metrics, transformer
 from train.labels import LABELS
 from train.model import Classifier
 
 FILE = "ensemble.json"
-TEMPERATURES = np.exp(np.linspace(np.log(0.25), np.log(4.0), 41))  # 0.25 .. 4, log-spaced
 
 
 def temper(probs: np.ndarray, temperature: float) -> np.ndarray:
     """Rescale probabilities as if logits were divided by `temperature` (rows renormalised)."""
-    logp = np.log(np.clip(probs, 1e-12, 1.0)) / temperature
-    logp -= logp.max(axis=1, keepdims=True)
-    out = np.exp(logp)
-    return out / out.sum(axis=1, keepdims=True)
-
-
-def fit_temperature(probs: np.ndarray, gold: list[str]) -> float:
-    """The temperature with the lowest negative log-likelihood of `gold` (grid search)."""
-    idx = np.array([LABELS.index(g) for g in gold])
-
-    def nll(t):
-        return -np.log(np.clip(temper(probs, t)[np.arange(len(idx)), idx], 1e-12, 1.0)).mean()
-
-    return float(min(TEMPERATURES, key=nll))
+    return calibration.Calibrator("temperature", temperature=temperature).apply(probs)
 
 
 def fit_weight(p_base: np.ndarray, p_tf: np.ndarray, gold: list[str], steps: int) -> float:
@@ -52,8 +39,8 @@ class EnsembleBackend:
     def __init__(self, members: list[Classifier], temperatures: list[float], weight: float):
         self.members, self.temperatures, self.weight = members, temperatures, weight
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        base, tf = (temper(m.predict_proba(texts), t) for m, t in zip(self.members, self.temperatures))
+    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None) -> np.ndarray:
+        base, tf = (temper(m.predict_proba(texts, contexts), t) for m, t in zip(self.members, self.temperatures))
         return (1 - self.weight) * base + self.weight * tf
 
     def configure(self, *, precision: str = "fp32", threads: int | None = None) -> None:
@@ -72,14 +59,15 @@ class EnsembleBackend:
 
 
 def fit(cfg, splits, run_dir: Path, *, resume: bool, on_epoch) -> EnsembleBackend:
-    """Train both members on the same data, then calibrate and mix them on the select set."""
-    members = [Classifier(baseline.fit(cfg.baseline, splits.train.texts, splits.train.labels, cfg.seed), "baseline"),
-               _transformer_member(cfg, splits, run_dir, resume, on_epoch)]
-    gold = splits.select.labels
-    probs = [m.predict_proba(splits.select.texts) for m in members]
-    temps = [fit_temperature(p, gold) for p in probs]
+    """Train both members on the same data, then temper and mix them on the calibrate split."""
+    k = context.window_size(cfg.context, cfg.context_size)
+    base = baseline.fit(cfg.baseline, splits.train.texts, splits.train.labels, cfg.seed, splits.train.groups, k)
+    members = [Classifier(base, "baseline", context_size=k), _transformer_member(cfg, splits, run_dir, resume, on_epoch)]
+    cal = splits.calibrate
+    probs = [m.predict_proba(cal.texts, cal.contexts(max(k, m.context_size)), calibrated=False) for m in members]
+    temps = [calibration.fit_temperature(p, cal.labels) for p in probs]
     tempered = [temper(p, t) for p, t in zip(probs, temps)]
-    weight = fit_weight(tempered[0], tempered[1], gold, cfg.ensemble.weight_steps)
+    weight = fit_weight(tempered[0], tempered[1], cal.labels, cfg.ensemble.weight_steps)
     on_epoch({"ensemble_weight_transformer": weight, "temperature_baseline": temps[0],
               "temperature_transformer": temps[1]})
     return EnsembleBackend(members, temps, weight)
@@ -92,8 +80,11 @@ def _transformer_member(cfg, splits, run_dir: Path, resume: bool, on_epoch) -> C
 
         member, _, _ = load_classifier(cfg.ensemble.transformer_model, cfg.tracking.uri)
         member.adjust = None  # the ensemble calibrates its members itself
+        member.calibrator = calibration.Calibrator()
         return member
-    return Classifier(transformer.fit(cfg, splits, run_dir, resume=resume, on_epoch=on_epoch), "transformer")
+    k = context.window_size(cfg.context, cfg.context_size)
+    return Classifier(transformer.fit(cfg, splits, run_dir, resume=resume, on_epoch=on_epoch), "transformer",
+                      context_size=k)
 
 
 def load(directory: str | Path) -> EnsembleBackend:

@@ -81,17 +81,47 @@ def _batch_tensors(enc: dict, idx: np.ndarray, lengths: np.ndarray, pad_id: int,
     return {k: v.to(device) for k, v in batch.items()}
 
 
+def encode(tokenizer, texts: list[str], contexts: list[str] | None = None, max_length: int = 128) -> dict:
+    """Token ids (unpadded lists) for single sentences, or for (context, sentence) pairs as BERT reads them.
+
+    Pairs are `[CLS] context [SEP] sentence [SEP]` with token types 0/1. The sentence is kept whole when it
+    fits; the context gets what is left and keeps its end (the sentences nearest the one being labelled).
+    An empty context gives the single-sentence encoding.
+    """
+    if contexts is None:
+        return dict(tokenizer(list(texts), truncation=True, max_length=max_length))
+    if len(contexts) != len(texts):
+        raise ValueError(f"{len(contexts)} contexts for {len(texts)} texts")
+    sent = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    ctx = tokenizer([c or "" for c in contexts], add_special_tokens=False)["input_ids"]
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    ids, types = [], []
+    for s, c in zip(sent, ctx):
+        s = s[:max_length - 2]
+        room = max_length - 3 - len(s)
+        c = c[-room:] if room > 0 and c else []
+        if c:  # BERT's pair layout, as in next-sentence pre-training
+            ids.append([cls, *c, sep, *s, sep])
+            types.append([0] * (len(c) + 2) + [1] * (len(s) + 1))
+        else:
+            ids.append([cls, *s, sep])
+            types.append([0] * len(ids[-1]))
+    return {"input_ids": ids, "token_type_ids": types, "attention_mask": [[1] * len(x) for x in ids]}
+
+
 def predict_logits(model: nn.Module, tokenizer, texts: list[str], *, batch_size: int = 32, max_length: int = 128,
-                   precision: str = "fp32", extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
+                   precision: str = "fp32", extra: dict[str, np.ndarray] | None = None,
+                   contexts: list[str] | None = None) -> np.ndarray:
     """Logits (n, num_labels) as float32, in the order of `texts`.
 
     `model` should come from `prepare(model, precision)`. `extra` maps further forward() arguments to
     per-text float arrays (for example {"cue_features": array of shape (n, k)}), batched the same way.
+    `contexts` (one string per text) makes each input a (context, sentence) pair (`encode`).
     """
     texts = list(texts)
     if not texts:
         return np.zeros((0, model.config.num_labels), dtype=np.float32)
-    enc = tokenizer(texts, truncation=True, max_length=max_length)
+    enc = encode(tokenizer, texts, contexts, max_length)
     lengths = np.array([len(ids) for ids in enc["input_ids"]])
     order = np.argsort(lengths, kind="stable")
     device = next(model.parameters(), torch.empty(0)).device

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from train import context
+from train.calibration import Calibrator
 from train.errors import ModelLoadError
 from train.labels import LABELS
 
@@ -25,12 +27,15 @@ BACKENDS = {"baseline": "train.baseline", "transformer": "train.transformer", "e
 class Classifier:
     """A trained sentence classifier.
 
-    `backend.predict_proba(texts)` gives one probability column per entry of `labels`; `adjust`, when
-    set, multiplies those columns (prior correction fitted on an article-shaped dev set) before the
-    rows are renormalised.
+    `backend.predict_proba(texts, contexts)` gives one probability column per entry of `labels`; `adjust`,
+    when set, multiplies those columns (prior correction) before the rows are renormalised, and
+    `calibrator` (fitted on the calibrate split) rescales the result. `context_size` is how many previous
+    sentences of the same article the model reads (0: none); `contexts` passed in are trimmed to it.
 
     >>> clf = Classifier.load("outputs/baseline/model")            # doctest: +SKIP
     >>> clf.predict(["نفت الوزارة صحة التقارير المتداولة"])          # doctest: +SKIP
+    ['denial']
+    >>> clf.predict(["وأضاف أن الصور المتداولة قديمة"], contexts=[["ونفى المتحدث ما نُشر"]])  # doctest: +SKIP
     ['denial']
     """
 
@@ -38,20 +43,28 @@ class Classifier:
     family: str
     labels: tuple[str, ...] = LABELS
     adjust: tuple[float, ...] | None = None
+    calibrator: Calibrator = Calibrator()
+    context_size: int = 0
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Rows of class probabilities, columns in `self.labels` order."""
+    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None, *,
+                      calibrated: bool = True) -> np.ndarray:
+        """Rows of class probabilities, columns in `self.labels` order.
+
+        `contexts[i]` holds the sentences before `texts[i]` in its article, oldest first (train/context.py).
+        `calibrated=False` gives the probabilities before calibration (to measure what calibration buys).
+        """
         if not texts:
             return np.zeros((0, len(self.labels)))
-        probs = np.asarray(self.backend.predict_proba(list(texts)), dtype=np.float64)
+        ctx = context.trim(contexts, self.context_size, len(texts)) if self.context_size else None
+        probs = np.asarray(self.backend.predict_proba(list(texts), ctx), dtype=np.float64)
         if self.adjust is not None:
             probs = probs * np.asarray(self.adjust)
             probs = probs / probs.sum(axis=1, keepdims=True)
-        return probs
+        return self.calibrator.apply(probs) if calibrated else probs
 
-    def predict(self, texts: list[str]) -> list[str]:
+    def predict(self, texts: list[str], contexts: list[list[str]] | None = None) -> list[str]:
         """The most probable label of each sentence."""
-        probs = self.predict_proba(texts)
+        probs = self.predict_proba(texts, contexts)
         return [self.labels[i] for i in probs.argmax(axis=1)]
 
     def save(self, directory: str | Path) -> Path:
@@ -59,7 +72,8 @@ class Classifier:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.backend.save(directory)
-        meta = {"family": self.family, "labels": list(self.labels), "adjust": self.adjust}
+        meta = {"family": self.family, "labels": list(self.labels), "adjust": self.adjust,
+                "calibration": self.calibrator.to_dict(), "context_size": self.context_size}
         (directory / MODEL_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return directory
 
@@ -79,7 +93,9 @@ class Classifier:
             raise ModelLoadError(f"{meta_path}: unknown model family {family!r} (known: {', '.join(BACKENDS)})")
         backend = importlib.import_module(BACKENDS[family]).load(directory)
         adjust = tuple(meta["adjust"]) if meta.get("adjust") else None
-        return cls(backend=backend, family=family, labels=tuple(meta["labels"]), adjust=adjust)
+        return cls(backend=backend, family=family, labels=tuple(meta["labels"]), adjust=adjust,
+                   calibrator=Calibrator.from_dict(meta.get("calibration")),
+                   context_size=int(meta.get("context_size", 0)))
 
 
 def fit_prior_adjustment(probs: np.ndarray, gold: list[str], labels=LABELS, iters: int = 200) -> tuple[float, ...]:

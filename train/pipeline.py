@@ -1,8 +1,8 @@
 """`train(cfg)`: from a validated config to one complete MLflow run and a saved model directory.
 
-The steps are the same for every model family: load and check the data, fit, optionally calibrate
-on the article-shaped select set, score every split (gold last, never used for a decision), save,
-and log the model. Family-specific fitting lives in train/baseline.py and train/transformer.py.
+The steps are the same for every model family: load and check the data, fit (early stopping on
+`select`), calibrate on `calibrate`, score every split with its article context (test and gold are never
+used for a decision), save, and log the model. Family-specific fitting lives in train/baseline.py and train/transformer.py.
 """
 from __future__ import annotations
 
@@ -11,24 +11,31 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from train import metrics, tracking
+from train import calibration, context, metrics, tracking
 from train.config import Config, flatten, to_yaml
-from train.errors import AraclaimError
-from train.data import LabelledSet, load_labelled
+from train.data import LabelledSet, load_labelled, load_many
+from train.errors import AraclaimError, ConfigError
 from train.model import Classifier, fit_prior_adjustment
-from train.plots import confusion_figure
+from train.plots import confusion_figure, reliability_figure
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Splits:
-    """The data a run sees. `select` drives model selection; `gold` is only ever scored."""
+    """The data a run sees: fit on `train`, choose on `select`, calibrate on `calibrate`; `dev`, `test` and
+    `gold` are only ever scored."""
 
     train: LabelledSet
-    dev: LabelledSet
+    dev: LabelledSet | None
     select: LabelledSet
+    calibrate: LabelledSet
+    test: LabelledSet
     gold: tuple[LabelledSet, ...]
+
+    def reported(self) -> list[LabelledSet]:
+        """Every scored split, in display order (decision splits first, then the reported ones)."""
+        return [s for s in (self.dev, self.select, self.calibrate, self.test, *self.gold) if s is not None]
 
 
 @dataclass(frozen=True)
@@ -36,26 +43,37 @@ class TrainResult:
     run_id: str
     model_dir: Path
     model_uri: str
-    scores: dict[str, dict]  # split name -> metrics.scores() bundle (+ CI for gold)
+    scores: dict[str, dict]  # split name -> metrics.scores() bundle (+ CI, ece)
+
+
+def _path(key: str, value: str) -> str:
+    """A configured data path that must exist: a missing one is a config error, never a silent fallback."""
+    if not Path(value).is_file():
+        raise ConfigError(f"data.{key} = {value!r}: no such file. Fix the path in the config or pass "
+                          f"--set data.{key}=<path to a .jsonl file> (the split files live in data/articles/)")
+    return value
 
 
 def load_splits(cfg: Config) -> Splits:
-    """Load and validate every file the config names (raises DataError with file:line)."""
-    train = load_labelled(cfg.data.train, "train", allow_skip=False)
-    dev = load_labelled(cfg.data.dev, "dev", allow_skip=False)
-    select = dev
-    if cfg.data.select and Path(cfg.data.select).exists():
-        select = load_labelled(cfg.data.select)
-    gold = tuple(load_labelled(p) for p in cfg.data.gold)
-    return Splits(train, dev, select, gold)
+    """Load and validate every file the config names (raises ConfigError for a missing path, DataError with
+    file:line for a bad record)."""
+    d = cfg.data
+    train = load_many([_path("train", p) for p in d.train], "train")
+    dev = load_labelled(_path("dev", d.dev), "dev") if d.dev else None
+    select = load_labelled(_path("select", d.select), "select")
+    calibrate = load_labelled(_path("calibrate", d.calibrate), "calibrate")
+    test = load_labelled(_path("test", d.test), "test")
+    gold = tuple(load_labelled(_path("gold", p)) for p in d.gold)
+    return Splits(train, dev, select, calibrate, test, gold)
 
 
 def fit_backend(cfg: Config, splits: Splits, run_dir: Path, resume: bool):
     """Train the configured family; per-epoch metrics go to the active MLflow run."""
+    k = context.window_size(cfg.context, cfg.context_size)
     if cfg.family == "baseline":
         from train import baseline
 
-        return baseline.fit(cfg.baseline, splits.train.texts, splits.train.labels, cfg.seed)
+        return baseline.fit(cfg.baseline, splits.train.texts, splits.train.labels, cfg.seed, splits.train.groups, k)
     if cfg.family == "ensemble":
         from train import ensemble
 
@@ -75,37 +93,58 @@ def preflight(cfg: Config) -> None:
         transformer.preflight(cfg)
 
 
-def score_split(clf: Classifier, data: LabelledSet, with_ci: bool) -> dict:
-    """metrics.scores() on one labelled set, plus bootstrap 95% CIs when asked."""
-    pred = clf.predict(data.texts)
-    alt = [e.alt_label for e in data.examples]
-    out = metrics.scores(data.labels, pred, alt)
+def score_split(clf: Classifier, data: LabelledSet, with_ci: bool, seed: int = 0) -> dict:
+    """metrics.scores() on one labelled set (read with its article context), plus ECE before and after
+    calibration, and stratified bootstrap 95% CIs when asked."""
+    contexts = data.contexts(clf.context_size)
+    raw = clf.predict_proba(data.texts, contexts, calibrated=False)
+    probs = clf.calibrator.apply(raw)
+    pred = [clf.labels[i] for i in probs.argmax(axis=1)]
+    out = metrics.scores(data.labels, pred, [e.alt_label for e in data.examples])
     out["n_skipped"] = len(data.skipped)
+    out["ece"] = metrics.ece(*calibration.confidence_and_correct(probs, data.labels, clf.labels))
+    out["ece_uncalibrated"] = metrics.ece(*calibration.confidence_and_correct(raw, data.labels, clf.labels))
+    out["_probs"] = probs  # for the reliability figure; not logged
     if with_ci:
-        out["macro_f1_ci_low"], out["macro_f1_ci_high"] = metrics.bootstrap_ci(data.labels, pred)
-        out["accuracy_ci_low"], out["accuracy_ci_high"] = metrics.bootstrap_ci(data.labels, pred, metrics.accuracy)
+        out["macro_f1_ci_low"], out["macro_f1_ci_high"] = metrics.bootstrap_ci(data.labels, pred, seed=seed)
+        out["accuracy_ci_low"], out["accuracy_ci_high"] = metrics.bootstrap_ci(
+            data.labels, pred, metrics.accuracy, seed=seed)
     return out
 
 
 def _log_data(splits: Splits) -> None:
-    tracking.log_dataset(splits.train.path, "training", "train")
-    tracking.log_dataset(splits.dev.path, "validation", "dev")
-    if splits.select is not splits.dev:
-        tracking.log_dataset(splits.select.path, "selection", splits.select.name)
+    for path in splits.train.paths or (splits.train.path,):
+        tracking.log_dataset(path, "training", f"train:{Path(path).parent.name}/{Path(path).name}")
+    for data, role in ((splits.dev, "validation"), (splits.select, "selection"),
+                       (splits.calibrate, "calibration"), (splits.test, "test")):
+        if data is not None:
+            tracking.log_dataset(data.path, role, data.name)
     for gold in splits.gold:
         tracking.log_dataset(gold.path, "evaluation", gold.name)
 
 
-def _score_all(clf: Classifier, splits: Splits) -> dict[str, dict]:
-    sets = [splits.dev] + ([splits.select] if splits.select is not splits.dev else []) + list(splits.gold)
+def _score_all(clf: Classifier, splits: Splits, seed: int) -> dict[str, dict]:
     all_scores = {}
-    for data in sets:
-        scores = score_split(clf, data, with_ci=data is not splits.dev)
+    for data in splits.reported():
+        scores = score_split(clf, data, with_ci=data is not splits.dev, seed=seed)
+        probs = scores.pop("_probs")
         all_scores[data.name] = scores
         tracking.log_metrics(tracking.score_metrics(data.name, scores))
         tracking.log_figure(confusion_figure(scores["confusion"], f"{data.name} (n={scores['n']})"),
                             f"confusion_{data.name}.png")
+        tracking.log_figure(reliability_figure(*calibration.confidence_and_correct(probs, data.labels, clf.labels),
+                                               f"{data.name}: ECE {scores['ece']:.3f}"),
+                            f"reliability_{data.name}.png")
     return all_scores
+
+
+def calibrate(clf: Classifier, cfg: Config, data: LabelledSet) -> None:
+    """Fit prior correction (optional) and the calibrator on the calibrate split, in place."""
+    contexts = data.contexts(clf.context_size)
+    if cfg.calibration.prior_correction:
+        clf.adjust = fit_prior_adjustment(clf.predict_proba(data.texts, contexts, calibrated=False), data.labels)
+    raw = clf.predict_proba(data.texts, contexts, calibrated=False)
+    clf.calibrator = calibration.fit(cfg.calibration.method, raw, data.labels, clf.labels)
 
 
 def train(cfg: Config, *, resume: bool = False, runs_dir: str | Path = "outputs") -> TrainResult:
@@ -127,15 +166,17 @@ def train(cfg: Config, *, resume: bool = False, runs_dir: str | Path = "outputs"
         if previous is None:
             _log_data(splits)
             run_dir.mkdir(parents=True, exist_ok=True)
-        clf = Classifier(fit_backend(cfg, splits, run_dir, resume), cfg.family)
-        if cfg.calibration.prior_correction:
-            clf.adjust = fit_prior_adjustment(clf.predict_proba(splits.select.texts), splits.select.labels)
+        backend = fit_backend(cfg, splits, run_dir, resume)
+        members = [m.context_size for m in getattr(backend, "members", [])]
+        clf = Classifier(backend, cfg.family, context_size=max([context.window_size(cfg.context, cfg.context_size),
+                                                                *members]))
+        calibrate(clf, cfg, splits.calibrate)
         tracking.log_metrics({"train_seconds": time.perf_counter() - started})
-        scores = _score_all(clf, splits)
+        scores = _score_all(clf, splits, cfg.seed)
         model_dir = clf.save(run_dir / "model")
         tracking.log_metrics({"model_size_mb": _size_mb(model_dir)})
         tracking.log_text(_label_map(clf), "label_map.json")
-        uri = tracking.log_model(model_dir, splits.gold[0].texts if splits.gold else splits.dev.texts,
+        uri = tracking.log_model(model_dir, splits.gold[0].texts if splits.gold else splits.test.texts,
                                  cfg.tracking.register_as, cfg.tracking.alias)
     return TrainResult(run_id, model_dir, uri, scores)
 

@@ -10,12 +10,21 @@ import warnings
 import mlflow.pyfunc
 import pandas as pd
 
+from train import context
 from train.model import Classifier
 
 
-def output_frame(clf: Classifier, texts: list[str]) -> pd.DataFrame:
-    """Predictions as a frame: `label`, then `prob_<label>` per class."""
-    probs = clf.predict_proba(list(texts))
+def output_frame(clf: Classifier, texts: list[str], articles: list | None = None) -> pd.DataFrame:
+    """Predictions as a frame: `label`, then `prob_<label>` per class.
+
+    `articles` (one id per row, rows of an article in reading order) gives each sentence its article
+    context for models that read one; without it every row is a standalone sentence.
+    """
+    ctx = None
+    if articles is not None and clf.context_size:
+        ctx = context.contexts([None if a is None or a != a or a == "" else a for a in articles], list(texts),
+                               clf.context_size)
+    probs = clf.predict_proba(list(texts), ctx)
     frame = pd.DataFrame({"label": [clf.labels[i] for i in probs.argmax(axis=1)]})
     for j, label in enumerate(clf.labels):
         frame[f"prob_{label}"] = probs[:, j]
@@ -34,8 +43,11 @@ with warnings.catch_warnings():
             self.classifier = Classifier.load(context.artifacts["model_dir"])
 
         def predict(self, context, model_input, params=None):
+            articles = None
             if isinstance(model_input, pd.DataFrame):
                 texts = model_input["text" if "text" in model_input else model_input.columns[0]]
+                if "article" in model_input:
+                    articles = list(model_input["article"])
             else:
                 texts = model_input
-            return output_frame(self.classifier, [str(t) for t in texts])
+            return output_frame(self.classifier, [str(t) for t in texts], articles)

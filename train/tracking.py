@@ -131,7 +131,8 @@ def log_dataset(path: str | Path, context: str, name: str) -> None:
     import pandas as pd
 
     rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-    frame = pd.DataFrame([{"text": r.get("text", ""), "label": r.get("label", "")} for r in rows])
+    frame = pd.DataFrame([{"text": r.get("text", ""), "label": r.get("label", ""), "article": r.get("article") or ""}
+                          for r in rows])
     dataset = mlflow.data.from_pandas(frame, source=str(Path(path).resolve()), name=name, targets="label")
     mlflow.log_input(dataset, context=context)
 
@@ -147,7 +148,8 @@ def score_metrics(prefix: str, scores: dict) -> dict[str, float]:
     """Flatten a metrics.scores() bundle into MLflow metric names: `<prefix>_macro_f1`, `<prefix>_f1_denial`..."""
     out = {f"{prefix}_{key}": scores[key] for key in
            ("accuracy", "macro_f1", "lenient_accuracy", "lenient_macro_f1") if key in scores}
-    for key in ("macro_f1_ci_low", "macro_f1_ci_high", "accuracy_ci_low", "accuracy_ci_high"):
+    for key in ("macro_f1_ci_low", "macro_f1_ci_high", "accuracy_ci_low", "accuracy_ci_high", "ece",
+                "ece_uncalibrated"):
         if key in scores:
             out[f"{prefix}_{key}"] = scores[key]
     for label, stats in scores.get("per_class", {}).items():
@@ -179,14 +181,17 @@ def log_model(model_dir: Path, example_texts: list[str], register_as: str | None
     """
     import mlflow
     import pandas as pd
-    from mlflow.models import infer_signature
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types import ColSpec, Schema
 
     from train.model import Classifier
     from train.pyfunc import ClaimClassifierModel, output_frame
 
     clf = Classifier.load(model_dir)
-    example = pd.DataFrame({"text": example_texts[:3]})
-    signature = infer_signature(example, output_frame(clf, example_texts[:3]))
+    example = pd.DataFrame({"text": example_texts[:3], "article": ["a1"] * len(example_texts[:3])})
+    # `article` is optional: rows sharing it are one article in reading order, and give context
+    inputs = Schema([ColSpec("string", "text"), ColSpec("string", "article", required=False)])
+    signature = ModelSignature(inputs, infer_signature(example, output_frame(clf, example_texts[:3])).outputs)
     info = mlflow.pyfunc.log_model(
         name=MODEL_ARTIFACT,
         python_model=ClaimClassifierModel(),

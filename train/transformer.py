@@ -47,7 +47,7 @@ from transformers import (
 )
 from transformers.modeling_outputs import MaskedLMOutput, SequenceClassifierOutput
 
-from train import cues, infer, metrics, text
+from train import context, cues, infer, metrics, text
 from train.errors import ConfigError, ModelLoadError
 from train.labels import ID2LABEL, LABEL2ID, LABELS
 
@@ -82,7 +82,7 @@ class BertWithCuesForSequenceClassification(BertPreTrainedModel):
     logistic regression of the labels on the cues alone: fine-tuning then begins from the cue model and
     the encoder learns what the cues miss. (Left at the usual 0.02-scale random start, W_cue cannot grow
     to useful size at BERT learning rates before the text path has fitted the training set, and the
-    model ignores the cues - measured: 0.49 vs 0.88 macro-F1 of cues alone on dev_articles.)
+    model ignores the cues - measured: 0.49 vs 0.88 macro-F1 of cues alone on the retired dev_articles set.)
     The encoder is the same `BertModel` under the same `bert.` prefix, so AraBERT or the tiny MLM
     encoder load into it with `from_pretrained` unchanged.
     """
@@ -125,7 +125,7 @@ def cue_prior(data: "_Encoded") -> tuple[np.ndarray, np.ndarray] | None:
     y = np.asarray([row["labels"] for row in data.rows])
     if len(set(y.tolist())) < len(LABELS):
         return None
-    fitted = LogisticRegression(C=1.0, max_iter=3000).fit(x, y)  # C=1: sklearn's default, ~0.88 on dev_articles
+    fitted = LogisticRegression(C=1.0, max_iter=3000).fit(x, y)  # C=1: sklearn's default, ~0.88 on the retired dev_articles set
     weight, bias = np.zeros((len(LABELS), x.shape[1])), np.zeros(len(LABELS))
     for row, label_id in enumerate(fitted.classes_):
         weight[label_id], bias[label_id] = fitted.coef_[row], fitted.intercept_[row]
@@ -274,10 +274,19 @@ class _Collator:
         return batch
 
 
-def _encode(tokenizer, texts: list[str], preprocess: str, max_length: int, cue_fusion: bool,
-            labels: list[str] | None = None) -> _Encoded:
+def joined_contexts(contexts: list[list[str]] | None, preprocess: str) -> list[str] | None:
+    """Each row's previous sentences as one preprocessed string (the first segment of a BERT pair)."""
+    if contexts is None:
+        return None
     prep = PREPROCESSORS[preprocess]
-    enc = tokenizer([prep(t) for t in texts], truncation=True, max_length=max_length)
+    return [" ".join(prep(s) for s in row) for row in contexts]
+
+
+def _encode(tokenizer, texts: list[str], preprocess: str, max_length: int, cue_fusion: bool,
+            labels: list[str] | None = None, contexts: list[list[str]] | None = None) -> _Encoded:
+    """Sentences (or context + sentence pairs) tokenised for the Trainer, with cue features and labels."""
+    prep = PREPROCESSORS[preprocess]
+    enc = infer.encode(tokenizer, [prep(t) for t in texts], joined_contexts(contexts, preprocess), max_length)
     rows = [{key: enc[key][i] for key in enc.keys()} for i in range(len(texts))]
     for i, row in enumerate(rows):
         if cue_fusion:
@@ -307,17 +316,24 @@ class TransformerBackend:
         # probability columns in LABELS order, whatever ids the model config uses
         self._columns = [int(model.config.label2id[label]) for label in LABELS]
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Softmax over the logits; length-sorted, dynamically padded batches (train/infer.py)."""
+    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None) -> np.ndarray:
+        """Softmax over the logits; length-sorted, dynamically padded batches (train/infer.py).
+
+        With a context-reading model, `contexts` (previous sentences per row) become the pair's first segment.
+        """
         texts = list(texts)
         prep = PREPROCESSORS[self.meta["preprocess"]]
+        pairs = None
+        if self.meta.get("context_size"):
+            pairs = joined_contexts(context.trim(contexts, self.meta["context_size"], len(texts)),
+                                    self.meta["preprocess"])
         extra = None
         if self.meta["cue_fusion"]:
             extra = {"cue_features": np.asarray([cues.extract(t) for t in texts], dtype=np.float32)
                      .reshape(len(texts), len(self.meta["cue_features"]))}
         logits = infer.predict_logits(self.model, self.tokenizer, [prep(t) for t in texts],
                                       batch_size=EVAL_BATCH_SIZE, max_length=self.meta["max_length"],
-                                      precision=self.precision, extra=extra)
+                                      precision=self.precision, extra=extra, contexts=pairs)
         return infer.softmax(logits)[:, self._columns]
 
     def configure(self, *, precision: str = "fp32", threads: int | None = None) -> None:
@@ -465,6 +481,7 @@ def _training_args(tcfg, out_dir: Path, seed: int, precision: str, **overrides) 
 def _meta(cfg) -> dict:
     t = cfg.transformer
     return {"format": 1, "preprocess": t.preprocess, "max_length": t.max_length, "cue_fusion": t.cue_fusion,
+            "context_size": context.window_size(cfg.context, cfg.context_size),
             "cue_features": list(cues.FEATURE_NAMES) if t.cue_fusion else None, "labels": list(LABELS),
             "encoder": "tiny-bert (built offline)" if t.pretrain is not None else t.name_or_path}
 
@@ -499,16 +516,19 @@ def fit(cfg, splits, run_dir: Path, *, resume: bool = False, on_epoch=None) -> T
     set_seed(cfg.seed)  # the new head's initialisation depends on the seed only
     model = _load_classifier(cfg, source, local_only)
 
-    train_data = _encode(tokenizer, splits.train.texts, t.preprocess, t.max_length, t.cue_fusion, splits.train.labels)
-    select_data = _encode(tokenizer, splits.select.texts, t.preprocess, t.max_length, t.cue_fusion,
-                          splits.select.labels)
+    k = context.window_size(cfg.context, cfg.context_size)
+
+    def encode(data):
+        return _encode(tokenizer, data.texts, t.preprocess, t.max_length, t.cue_fusion, data.labels,
+                       data.contexts(k) if k else None)
+
+    train_data, select_data = encode(splits.train), encode(splits.select)
     if t.cue_fusion:
         prior = cue_prior(train_data)
         if prior is not None:
             model.init_cue_weights(*prior)
-    separate_dev = splits.dev is not splits.select
-    dev_data = (_encode(tokenizer, splits.dev.texts, t.preprocess, t.max_length, t.cue_fusion, splits.dev.labels)
-                if separate_dev else None)
+    separate_dev = splits.dev is not None
+    dev_data = encode(splits.dev) if separate_dev else None
     report = _EpochReport(on_epoch, splits.select.name, splits.dev.name if separate_dev else None, dev_data)
     callbacks = [report]
     if t.early_stopping_patience > 0:
@@ -536,9 +556,13 @@ def fit(cfg, splits, run_dir: Path, *, resume: bool = False, on_epoch=None) -> T
 # --------------------------------------------------------------------------------------------------
 
 def pretraining_texts(splits) -> list[str]:
-    """Unlabelled text the tiny encoder may learn from: train, dev and select sentences. Never gold."""
+    """Text the tiny encoder's vocabulary and masked-LM warm-up learn from: training sentences only.
+
+    Never select, calibrate, test, dev or gold: a vocabulary or language model fitted on the sentences that
+    choose or score a model leaks them into it (issue #11).
+    """
     seen, out = set(), []
-    for data in (splits.train, splits.dev, splits.select):
+    for data in (splits.train,):
         for sentence in data.texts:
             if sentence not in seen:
                 seen.add(sentence)
