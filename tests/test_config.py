@@ -92,6 +92,7 @@ CONSTRAINTS = [
     ("baseline:\n  word_ngrams: [1, 2, 3]\n", "baseline.word_ngrams = [1, 2, 3] should have 2 items"),
     ("baseline:\n  min_df: 0\n", "baseline.min_df = 0 is impossible; use at least 1"),
     ("baseline:\n  C: -1\n", "baseline.C = -1 is impossible; use a positive number"),
+    ("baseline:\n  C: .inf\n", "baseline.C = inf is impossible"),
     ("baseline:\n  class_weight: auto\n", "baseline.class_weight = 'auto' is impossible; use 'balanced' or null"),
     ("baseline:\n  cue_weight: -2\n", "baseline.cue_weight = -2 is impossible"),
     ("baseline:\n  max_iter: 0\n", "baseline.max_iter = 0 is impossible"),

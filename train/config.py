@@ -67,7 +67,8 @@ def _bad_value(why: str, fix: str) -> PydanticCustomError:
     return PydanticCustomError("bad_value", "{why}", {"why": why, "fix": fix})
 
 
-Float = Annotated[float, BeforeValidator(_number)]
+# a finite number: YAML's .inf or .nan would slip past every bound or turn every comparison false
+Float = Annotated[float, BeforeValidator(_number), Field(allow_inf_nan=False)]
 Paths = Annotated[tuple[str, ...], BeforeValidator(_paths)]
 NgramRange = Annotated[tuple[int, int], BeforeValidator(_pair), AfterValidator(_ordered)]
 
