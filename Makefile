@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # The demo is a chain of files, so a second `make demo` with nothing changed only prints the summary.
-# DEMO_CONFIG is the variant that wins on dev_articles (README, "Results"); it is scored and used to
+# DEMO_CONFIG is the variant that wins on select (README, "Results"); it is scored and used to
 # label the sample. DEMO_ALSO are trained beside it for the comparison table (the offline transformer).
 DEMO_ALSO ?= baseline tiny-bert
 TRAIN_DEPS := $(STAMP) configs/base.yaml data/*.jsonl data/gold/*.jsonl train/*.py
