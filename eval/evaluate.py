@@ -11,7 +11,7 @@ from pathlib import Path
 
 from eval import report
 from eval.harness import Evaluation, MajorityLabeller, RuleLabeller, evaluate, majority_label
-from train import tracking
+from train import atomic, tracking
 from train.data import LabelledSet, dataset_name, load_labelled
 from train.errors import DataError
 
@@ -35,7 +35,7 @@ def load_gold_files(paths: list[str]) -> list[LabelledSet]:
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
         # Two files with one name would overwrite each other's metrics; give them distinct names.
-        sets = [load_labelled(p, f"{s.name}_{i}") if s.name in dupes else s for i, s in enumerate(sets)]
+        sets = [load_labelled(s.path, f"{s.name}_{i}") if s.name in dupes else s for i, s in enumerate(sets)]
     return sets
 
 
@@ -66,9 +66,7 @@ def write_errors(path: Path, results: list[GoldResult]) -> int:
             rows.append({"id": f"{res.name}-{e['id']}", "text": e["text"], "label": e["gold"],
                          "topic": "unknown", "source": f"eval-error:{res.name}",
                          "predicted": e["predicted"], "confidence": e["confidence"]})
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    tmp.replace(path)
+    atomic.write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     return len(rows)
 
 

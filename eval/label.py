@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eval.segment import MAX_CHARS, Span, lines, segment
-from train import context
+from train import atomic, context
 from train.errors import AraclaimError
 from train.labels import LABELS
 
@@ -372,7 +372,7 @@ class Sink:
 
     def commit(self) -> None:
         self.close()
-        os.replace(self.partial, self.path)
+        atomic.replace(self.partial, self.path)
 
 
 def read_records(path: Path, kind: str) -> Iterator[dict]:
@@ -422,9 +422,12 @@ class Outputs:
         return self._carry_over(model_uri)
 
     def _carry_over(self, model_uri: str) -> set[tuple[str, str]]:
-        """Copy the articles a previous run finished (its partial files, else its outputs) into new partials."""
-        from_partial = self.main.partial.exists() and self.summary.partial.exists()
-        pick = (lambda s: s.partial) if from_partial else (lambda s: s.path)
+        """Copy the articles a previous run finished (its partial files, else its outputs) into new partials.
+
+        Each file is taken from its `.partial` while that exists, else from its final name: `commit` renames
+        the summary before the labelled file, so a run killed between the two renames is read consistently.
+        """
+        pick = lambda s: s.partial if s.partial.exists() else s.path  # noqa: E731
         done = set()
         if pick(self.summary).exists():
             done = {(r["source"], r["article"]) for r in read_records(pick(self.summary), "jsonl")}
@@ -439,7 +442,7 @@ class Outputs:
             for s in staged:
                 s.close()
         for s, new in zip(self.sinks, staged):
-            os.replace(new.partial, s.partial)
+            atomic.replace(new.partial, s.partial)
             s.open("a")
         return done
 

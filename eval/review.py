@@ -20,11 +20,11 @@ import argparse
 import csv
 import hashlib
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from train import atomic
 from train.data import raise_problems
 from train.errors import DataError
 from train.labels import LABELS, SKIP
@@ -159,18 +159,12 @@ def _new_id(key: str, taken: set[str]) -> str:
 
 
 def append_atomically(path: Path, rows: list[dict]) -> None:
-    """Rewrite `path` as its old bytes + the new JSONL rows, through a temp file renamed into place."""
+    """Rewrite `path` as its old bytes + the new JSONL rows (train/atomic.py: a kill leaves the old file)."""
     old = path.read_bytes() if path.exists() else b""
     if old and not old.endswith(b"\n"):
         old += b"\n"
     new = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    with tmp.open("wb") as fh:
-        fh.write(old + new)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic.write_bytes(path, old + new)
 
 
 def add_merge_review_arguments(parser: argparse.ArgumentParser) -> None:

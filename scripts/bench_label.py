@@ -35,7 +35,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from eval.label import Article, Options, configure_backend, label_articles  # noqa: E402
-from train import infer  # noqa: E402
+from train import atomic, infer  # noqa: E402
 from train.labels import LABELS  # noqa: E402
 from train.model import Classifier  # noqa: E402
 
@@ -275,8 +275,7 @@ def main(argv=None) -> int:
     if args.repeats > 0:
         result = speed(args)
         if args.json:
-            Path(args.json).write_text(json.dumps({k: result[k] for k in ("median", "runs")}, indent=2),
-                                       encoding="utf-8")
+            atomic.write_text(args.json, json.dumps({k: result[k] for k in ("median", "runs")}, indent=2))
     if args.accuracy:
         print(accuracy_table(args.accuracy, args))
     return 0

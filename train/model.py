@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from train import context
+from train import atomic, context
 from train.calibration import Calibrator
 from train.errors import ModelLoadError
 from train.labels import LABELS
@@ -68,13 +68,14 @@ class Classifier:
         return [self.labels[i] for i in probs.argmax(axis=1)]
 
     def save(self, directory: str | Path) -> Path:
-        """Write the backend's files and `araclaim.json` into `directory`."""
+        """Write the backend's files and `araclaim.json` as the folder `directory`, atomically: a reader or a
+        killed run sees the previous folder (or none), never a half-written model."""
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.backend.save(directory)
-        meta = {"family": self.family, "labels": list(self.labels), "adjust": self.adjust,
-                "calibration": self.calibrator.to_dict(), "context_size": self.context_size}
-        (directory / MODEL_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        with atomic.directory(directory) as tmp:
+            self.backend.save(tmp)
+            meta = {"family": self.family, "labels": list(self.labels), "adjust": self.adjust,
+                    "calibration": self.calibrator.to_dict(), "context_size": self.context_size}
+            (tmp / MODEL_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return directory
 
     @classmethod

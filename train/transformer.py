@@ -47,7 +47,7 @@ from transformers import (
 )
 from transformers.modeling_outputs import MaskedLMOutput, SequenceClassifierOutput
 
-from train import context, cues, infer, metrics, text
+from train import atomic, context, cues, infer, metrics, text
 from train.errors import ConfigError, ModelLoadError
 from train.labels import ID2LABEL, LABEL2ID, LABELS
 
@@ -58,7 +58,6 @@ PREPROCESSORS = {"arabert": text.arabert_preprocess, "normalize": text.normalize
 EVAL_BATCH_SIZE = 64  # inference only: no activations kept, so larger than training batches
 PROBE_TIMEOUT_S = 3.0  # how long the hub may take to accept a TCP connection before we call it unreachable
 PRETRAINED_DIR = "pretrained"  # tiny BERT encoder + tokenizer inside the run directory
-DONE_MARK = ".complete"  # written last, so a half-saved tiny encoder is rebuilt on --resume
 
 
 # --------------------------------------------------------------------------------------------------
@@ -653,7 +652,7 @@ def build_tiny_bert(cfg, splits, run_dir: Path, precision: str = "fp32", on_epoc
     """
     t, p = cfg.transformer, cfg.transformer.pretrain
     out = Path(run_dir) / PRETRAINED_DIR
-    if (out / DONE_MARK).is_file():
+    if out.is_dir():  # written atomically below, so a folder that exists is complete
         return out
     prep = PREPROCESSORS[t.preprocess]
     texts = [prep(s) for s in pretraining_texts(splits)]
@@ -678,11 +677,10 @@ def build_tiny_bert(cfg, splits, run_dir: Path, precision: str = "fp32", on_epoc
                           callbacks=[mlm_report])
         trainer.remove_callback(PrinterCallback)
         trainer.train()
-    out.mkdir(parents=True, exist_ok=True)
     model.config.architectures = ["BertForMaskedLM"]  # same weights; loads as the standard class
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    (out / DONE_MARK).write_text("", encoding="utf-8")
+    with atomic.directory(out) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
     log.info("tiny BERT: %d word-pieces, %.1fM parameters, saved to %s", len(tokenizer),
              sum(x.numel() for x in model.parameters()) / 1e6, out)
     return out
