@@ -78,13 +78,14 @@ def cmd_compare(args) -> int:
 
 
 def cmd_ui(args) -> int:
-    from train.tracking import LOCAL_STORE, default_uri
+    from train.tracking import connect, default_uri, local_artifact_root
 
     uri = default_uri()
     cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
            "--host", "127.0.0.1", "--port", str(args.port)]
-    if uri.startswith("sqlite:///"):
-        cmd += ["--default-artifact-root", (LOCAL_STORE / "artifacts").resolve().as_uri()]
+    if local_artifact_root(uri) is not None:
+        connect(uri)  # a fresh local store is built here, under its lock, not by the UI's workers
+        cmd += ["--default-artifact-root", local_artifact_root(uri).as_uri()]
     print(f"MLflow UI on http://127.0.0.1:{args.port} over {uri} (Ctrl-C to stop)", file=sys.stderr)
     os.execv(sys.executable, cmd)
     return 0  # not reached

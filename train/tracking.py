@@ -12,10 +12,12 @@ import re
 import socket
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 from urllib.parse import urlparse
 
+from train import atomic
 from train.errors import AraclaimError, ModelLoadError
 
 LOCAL_STORE = Path("mlruns")  # relative to the working directory (the repo root); git-ignored
@@ -36,21 +38,50 @@ def resolve_uri(configured: str | None) -> str:
     return configured or default_uri()
 
 
-def _is_local(uri: str) -> bool:
-    return urlparse(uri).scheme in ("sqlite", "file", "")
+def _sqlite_path(uri: str) -> Path | None:
+    """The database file of a local `sqlite:///` store (None for any other store)."""
+    return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
+
+
+def local_artifact_root(uri: str) -> Path | None:
+    """Where a local SQLite store keeps artifacts: `artifacts/` beside the database (None for other stores)."""
+    db = _sqlite_path(uri)
+    return None if db is None else db.resolve().parent / "artifacts"
 
 
 def connect(uri: str | None = None) -> str:
-    """Point MLflow at `uri` (or the default), failing fast if a remote server does not answer."""
+    """Point MLflow at `uri` (or the default): a local store is initialised once, a remote server must answer."""
     import mlflow
 
     uri = resolve_uri(uri)
-    if _is_local(uri) and uri.startswith("sqlite:///"):
-        Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    if _sqlite_path(uri) is not None:
+        _init_local_store(uri)
     else:
         _check_reachable(uri)
     mlflow.set_tracking_uri(uri)
     return uri
+
+
+_READY: set[str] = set()  # local stores this process has already initialised
+
+
+def _init_local_store(uri: str) -> None:
+    """Create (or migrate) a local SQLite store under a file lock beside it.
+
+    MLflow builds a new database by running its schema migrations; two processes doing that at once on a
+    fresh clone collide ("duplicate column name", "expected to match one row"), and all but one die. Holding
+    an exclusive lock while the first client is created makes the first process build the schema and every
+    other one find it complete; the lock is per process and released at exit, kill -9 included.
+    """
+    if uri in _READY:
+        return
+    from mlflow.tracking import MlflowClient
+
+    db = _sqlite_path(uri)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with atomic.file_lock(db.with_name(db.name + ".lock")):
+        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # builds and migrates the schema
+    _READY.add(uri)
 
 
 def _check_reachable(uri: str, timeout: float = 3.0) -> None:
@@ -69,16 +100,24 @@ def _check_reachable(uri: str, timeout: float = 3.0) -> None:
 
 
 def experiment_id(name: str) -> str:
-    """Get or create the experiment; local stores keep artifacts under ./mlruns/artifacts."""
+    """Get or create the experiment; a local store keeps artifacts beside its database (mlruns/artifacts).
+
+    Parallel runs may all find the experiment missing and all create it: the losers get
+    RESOURCE_ALREADY_EXISTS and use the winner's.
+    """
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     exp = mlflow.get_experiment_by_name(name)
     if exp is not None:
         return exp.experiment_id
-    location = None
-    if mlflow.get_tracking_uri().startswith("sqlite:///"):
-        location = (LOCAL_STORE / "artifacts").resolve().as_uri()
-    return mlflow.create_experiment(name, artifact_location=location)
+    root = local_artifact_root(mlflow.get_tracking_uri())
+    try:
+        return mlflow.create_experiment(name, artifact_location=root.as_uri() if root else None)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+        return mlflow.get_experiment_by_name(name).experiment_id
 
 
 def git_state() -> dict[str, str]:
@@ -134,7 +173,26 @@ def log_dataset(path: str | Path, context: str, name: str) -> None:
     frame = pd.DataFrame([{"text": r.get("text", ""), "label": r.get("label", ""), "article": r.get("article") or ""}
                           for r in rows])
     dataset = mlflow.data.from_pandas(frame, source=str(Path(path).resolve()), name=name, targets="label")
-    mlflow.log_input(dataset, context=context)
+    _retry_concurrent(lambda: mlflow.log_input(dataset, context=context))
+
+
+def _retry_concurrent(write, attempts: int = 4):
+    """Run an MLflow write that parallel runs can collide on, retrying a few times.
+
+    Runs of one seed sweep log the same data files: each store checks that a dataset is new, then inserts
+    it, so two runs can both insert and the second hits the store's unique constraint (IntegrityError on
+    SQLite, BAD_REQUEST from a server). A retry finds the dataset there and links it. Other errors fail
+    the same way every time and are raised after the last attempt.
+    """
+    from mlflow.exceptions import MlflowException
+
+    for attempt in range(attempts):
+        try:
+            return write()
+        except MlflowException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
