@@ -136,9 +136,11 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(workdir, tiny_da
     monkeypatch.setattr(tracking, "log_metrics", log_metrics)
     (run_dir,) = Path("runs").iterdir()
     assert [p.name for p in run_dir.glob("checkpoint-*")] and not (run_dir / "model").exists()
+    assert run_dir.name.endswith(".partial")
 
     resumed = train(cfg, resume=True, runs_dir="runs")
-    assert run_dir.name.endswith(resumed.run_id)
+    assert run_dir.name == f"tiny-bert-{resumed.run_id}.partial" and not run_dir.exists()
+    assert resumed.model_dir == Path("runs") / f"tiny-bert-{resumed.run_id}" / "model"
     for split in ("dev", "select", "test", "gold_article"):
         assert resumed.scores[split]["macro_f1"] == full.scores[split]["macro_f1"], split
     texts = load_splits(cfg).dev.texts + PROBE
@@ -209,3 +211,20 @@ def test_transformer_configs_load_and_validate(name):
     assert (cfg.transformer.pretrain is None) == name.startswith("arabert")
     assert cfg.transformer.preprocess == ("arabert" if name.startswith("arabert") else "normalize")
     assert cfg.transformer.cue_fusion == name.endswith(("cues", "tiny-bert"))
+
+
+def test_resume_skips_a_checkpoint_that_a_kill_left_half_written(tmp_path):
+    def checkpoint(step, files):
+        path = tmp_path / f"checkpoint-{step}"
+        path.mkdir()
+        for name, text in files.items():
+            (path / name).write_text(text, encoding="utf-8")
+        return path
+
+    complete = {"model.safetensors": "w", "optimizer.pt": "o", "scheduler.pt": "s", "trainer_state.json": "{}"}
+    checkpoint(2, complete)
+    torn_state = checkpoint(3, {**complete, "trainer_state.json": '{"global_st'})
+    no_state = checkpoint(4, {"model.safetensors": "w"})
+    assert transformer.last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")
+    assert not no_state.exists() and not torn_state.exists()
+    assert transformer.last_complete_checkpoint(tmp_path / "empty") is None

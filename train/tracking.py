@@ -138,7 +138,8 @@ def git_state() -> dict[str, str]:
 def training_run(cfg, config_yaml: str, params: dict[str, str], resume_run_id: str | None = None):
     """Start (or, with `resume_run_id`, reopen) a run for `cfg`; yields the run id.
 
-    A new run gets params, tags and the resolved config; a resumed one already has them.
+    The run gets params, tags and the resolved config; a resumed run gets them again (the same values: the
+    caller has checked the config is unchanged), since the process it resumes may have died before them.
     """
     import mlflow
 
@@ -146,12 +147,11 @@ def training_run(cfg, config_yaml: str, params: dict[str, str], resume_run_id: s
     # MLflow writes "View run at <url>" to stdout when a run ends; stdout is reserved for the run id.
     with contextlib.redirect_stdout(sys.stderr):
         if resume_run_id:
-            with mlflow.start_run(run_id=resume_run_id) as run:
-                yield run.info.run_id
-            return
-        exp = experiment_id(cfg.tracking.experiment)
-        tags = {"config_name": cfg.name, "model_family": _family_tag(cfg), **git_state()}
-        with mlflow.start_run(experiment_id=exp, run_name=cfg.name, tags=tags) as run:
+            start = dict(run_id=resume_run_id)
+        else:
+            tags = {"config_name": cfg.name, "model_family": _family_tag(cfg), **git_state()}
+            start = dict(experiment_id=experiment_id(cfg.tracking.experiment), run_name=cfg.name, tags=tags)
+        with mlflow.start_run(**start) as run:
             mlflow.log_params(params)
             mlflow.log_text(config_yaml, "config.yaml")
             yield run.info.run_id

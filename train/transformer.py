@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import socket
 import threading
 from pathlib import Path
@@ -544,10 +545,42 @@ def fit(cfg, splits, run_dir: Path, *, resume: bool = False, on_epoch=None) -> T
     )
     trainer.remove_callback(PrinterCallback)  # it prints logs to stdout, which carries only the run id
     report.trainer = trainer
-    trainer.train(resume_from_checkpoint=True if resume else None)
+    trainer.train(resume_from_checkpoint=last_complete_checkpoint(run_dir) if resume else None)
     log.info("best checkpoint %s (%s %.4f)", trainer.state.best_model_checkpoint, splits.select.name,
              trainer.state.best_metric or float("nan"))
     return TransformerBackend(trainer.model, tokenizer, _meta(cfg))
+
+
+# Files the Trainer needs to resume from a checkpoint; trainer_state.json is the last one it writes.
+CHECKPOINT_FILES = ("trainer_state.json", "optimizer.pt", "scheduler.pt")
+
+
+def last_complete_checkpoint(run_dir: Path) -> str | None:
+    """The newest `checkpoint-N` of `run_dir` that a killed run finished writing, or None (start afresh).
+
+    The Trainer writes checkpoints in place, so kill -9 can leave a newer one without its state (or an older
+    one half-deleted by rotation); those are removed here and training resumes from the last complete one.
+    """
+    found = []
+    for path in Path(run_dir).glob("checkpoint-*"):
+        if path.is_dir() and path.name.split("-")[-1].isdigit():
+            found.append((int(path.name.split("-")[-1]), path))
+    for _, path in sorted(found, reverse=True):
+        if _checkpoint_complete(path):
+            return str(path)
+        log.warning("removing incomplete checkpoint %s (left by an interrupted run)", path)
+        shutil.rmtree(path)
+    return None
+
+
+def _checkpoint_complete(path: Path) -> bool:
+    if not all((path / name).is_file() for name in CHECKPOINT_FILES) or not any(path.glob("*.safetensors")):
+        return False
+    try:
+        json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+    except ValueError:
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------------------------------
