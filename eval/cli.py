@@ -93,8 +93,9 @@ def cmd_ui(args) -> int:
 
 def cmd_data_check(args) -> int:
     from train.datacheck import check_paths
+    from train.paths import project_path
 
-    problems = check_paths(args.paths or ["data"])
+    problems = check_paths(args.paths or [str(project_path("data"))])
     for p in problems:
         print(p, file=sys.stderr)
     print(f"{len(problems)} problem(s)" if problems else "data OK", file=sys.stderr)
@@ -103,8 +104,9 @@ def cmd_data_check(args) -> int:
 
 def cmd_data_stats(args) -> int:
     from train.datacheck import stats_report
+    from train.paths import project_path
 
-    print(stats_report(args.paths or ["data"]))
+    print(stats_report(args.paths or [str(project_path("data"))]))
     return 0
 
 
@@ -156,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("data", help="check or summarise labelled data")
     dsub = d.add_subparsers(dest="data_command", required=True)
-    dc = dsub.add_parser("check", help="validate data files (default: data/)")
+    dc = dsub.add_parser("check", help="validate data files (default: the project's data/)")
     dc.add_argument("paths", nargs="*")
     dc.set_defaults(func=cmd_data_check)
     ds = dsub.add_parser("stats", help="counts by split, label, topic and length")

@@ -14,11 +14,12 @@ from eval.harness import Evaluation, MajorityLabeller, RuleLabeller, evaluate, m
 from train import atomic, tracking
 from train.data import LabelledSet, dataset_name, load_labelled
 from train.errors import DataError
+from train.paths import project_path
 
-DEFAULT_GOLD = "data/gold/article.jsonl"
+DEFAULT_GOLD = str(project_path("data/gold/article.jsonl"))  # the project's, from any working directory
 # Real-news class mix: the majority floor uses the most common class of the training articles (never of the
 # file being scored, which would let the floor peek at the answers).
-MAJORITY_SOURCE = "data/articles/train.jsonl"
+MAJORITY_SOURCE = project_path("data/articles/train.jsonl")
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,11 @@ def load_gold_files(paths: list[str]) -> list[LabelledSet]:
     return sets
 
 
-def _majority(source: Path = Path(MAJORITY_SOURCE)) -> MajorityLabeller:
+def _majority(source: Path = MAJORITY_SOURCE) -> MajorityLabeller:
+    """The majority-class reference: the most common class of the training articles (never the gold labels)."""
     if not source.is_file():
         raise DataError(f"{source}: no such file; the majority-class reference takes its class from the training "
-                        "articles (run `araclaim eval` from the repository root)")
+                        "articles (restore the file, e.g. `git checkout -- data/articles/train.jsonl`)")
     return MajorityLabeller(majority_label(load_labelled(source)))
 
 

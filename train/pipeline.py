@@ -14,9 +14,11 @@ from pathlib import Path
 
 from train import atomic, calibration, context, metrics, tracking
 from train.config import Config, flatten, to_yaml
-from train.data import LabelledSet, load_labelled, load_many
-from train.errors import AraclaimError, ConfigError
+from train.data import MAX_PROBLEMS_SHOWN, LabelledSet, load_labelled, load_many
+from train.datacheck import leak_problems
+from train.errors import AraclaimError, ConfigError, DataError
 from train.model import Classifier, fit_prior_adjustment
+from train.paths import project_path
 from train.plots import confusion_figure, reliability_figure
 
 log = logging.getLogger(__name__)
@@ -47,17 +49,19 @@ class TrainResult:
     scores: dict[str, dict]  # split name -> metrics.scores() bundle (+ CI, ece)
 
 
-def _path(key: str, value: str) -> str:
-    """A configured data path that must exist: a missing one is a config error, never a silent fallback."""
-    if not Path(value).is_file():
-        raise ConfigError(f"data.{key} = {value!r}: no such file. Fix the path in the config or pass "
+def _path(key: str, value: str) -> Path:
+    """A configured data path (relative ones under the project root) that must exist: a missing one is a config
+    error, never a silent fallback."""
+    path = project_path(value)
+    if not path.is_file():
+        raise ConfigError(f"data.{key} = {value!r}: no such file ({path}). Fix the path in the config or pass "
                           f"--set data.{key}=<path to a .jsonl file> (the split files live in data/articles/)")
-    return value
+    return path
 
 
 def load_splits(cfg: Config) -> Splits:
     """Load and validate every file the config names (raises ConfigError for a missing path, DataError with
-    file:line for a bad record)."""
+    file:line for a bad record, and DataError naming both lines when a held-out sentence is in training data)."""
     d = cfg.data
     train = load_many([_path("train", p) for p in d.train], "train")
     dev = load_labelled(_path("dev", d.dev), "dev") if d.dev else None
@@ -65,7 +69,14 @@ def load_splits(cfg: Config) -> Splits:
     calibrate = load_labelled(_path("calibrate", d.calibrate), "calibrate")
     test = load_labelled(_path("test", d.test), "test")
     gold = tuple(load_labelled(_path("gold", p)) for p in d.gold)
-    return Splits(train, dev, select, calibrate, test, gold)
+    splits = Splits(train, dev, select, calibrate, test, gold)
+    leaks = leak_problems(list(train.examples), [e for s in splits.reported() for e in s.examples])
+    if leaks:
+        shown = leaks[:MAX_PROBLEMS_SHOWN]
+        more = f"\n... and {len(leaks) - len(shown)} more" if len(leaks) > len(shown) else ""
+        raise DataError("\n".join(shown) + more + "\nheld-out sentences must not be trained on: remove them from "
+                        "the training file (or from the held-out file); `araclaim data check` lists every leak")
+    return splits
 
 
 def fit_backend(cfg: Config, splits: Splits, run_dir: Path, resume: bool):
