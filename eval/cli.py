@@ -6,10 +6,13 @@ nothing else is caught, so real bugs keep their traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
+import traceback
+import warnings
 from pathlib import Path
 
 from train.errors import AraclaimError
@@ -172,31 +175,57 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _quiet_libraries(verbose: bool) -> None:
-    """Keep MLflow's and pandas' chatter (pickle notices, progress bars) out of user output."""
-    if verbose:
-        return
-    import warnings
+QUIET_ENV = {
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "MLFLOW_LOGGING_LEVEL": "ERROR",  # mlflow resets its logger level on import
+    "TQDM_DISABLE": "1",  # library progress bars (weight loading); ours is separate
+}
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")  # mlflow resets its logger level on import
-    os.environ.setdefault("TQDM_DISABLE", "1")  # library progress bars (weight loading); ours is separate
-    logging.getLogger("mlflow").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module=r"mlflow\..*")
-    warnings.filterwarnings("ignore", message=".*type hints to the .predict. method")
-    warnings.filterwarnings("ignore", category=FutureWarning)
+
+@contextlib.contextmanager
+def _quiet_libraries(verbose: bool):
+    """Keep MLflow's and pandas' chatter (pickle notices, progress bars) out of user output for one command.
+
+    Warning filters, environment variables and the mlflow logger's level are restored afterwards, so a script
+    or a test session that calls `main()` keeps its own settings (FutureWarnings included).
+    """
+    if verbose:
+        yield
+        return
+    saved_env = {key: os.environ.get(key) for key in QUIET_ENV}
+    mlflow_logger = logging.getLogger("mlflow")
+    saved_level = mlflow_logger.level
+    with warnings.catch_warnings():
+        for key, value in QUIET_ENV.items():
+            os.environ.setdefault(key, value)
+        mlflow_logger.setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", module=r"mlflow\..*")
+        warnings.filterwarnings("ignore", message=".*type hints to the .predict. method")
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        try:
+            yield
+        finally:
+            mlflow_logger.setLevel(saved_level)
+            for key, value in saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one `araclaim` command; returns its exit status (2 for a user error, printed without a traceback)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    _quiet_libraries(args.verbose)
     try:
-        return args.func(args)
+        with _quiet_libraries(args.verbose):
+            return args.func(args)
     except AraclaimError as exc:
         print(f"araclaim {args.command}: error: {exc}", file=sys.stderr)
+        if args.verbose and exc.__cause__ is not None:  # the underlying error, for a bug report
+            traceback.print_exception(exc.__cause__, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"araclaim {args.command}: interrupted", file=sys.stderr)

@@ -59,3 +59,74 @@ def test_a_shared_six_word_run_is_a_leak_too(workdir, tiny_data):
 def test_majority_reference_without_its_source_is_an_error(tmp_path):
     with pytest.raises(DataError, match="no such file"):
         _majority(tmp_path / "missing.jsonl")
+
+
+# --- errors: catch only what is meant, keep the cause -----------------------------------------------
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    from train.baseline import fit
+    from train.config import BaselineConfig
+    from train.model import Classifier
+
+    texts = [s for sents in TINY.values() for s in sents]
+    labels = [lab for lab, sents in TINY.items() for _ in sents]
+    return Classifier(fit(BaselineConfig(min_df=1), texts, labels, seed=13), "baseline").save(
+        tmp_path_factory.mktemp("model") / "model")
+
+
+def test_a_bug_in_a_model_loader_keeps_its_traceback(model_dir, monkeypatch, tmp_path):
+    import train.baseline
+    from train.tracking import load_classifier
+
+    def buggy(directory):
+        return {}["no such key"]  # stands for a bug in a loader
+
+    monkeypatch.setattr(train.baseline, "load", buggy)
+    with pytest.raises(KeyError, match="no such key"):
+        load_classifier(str(model_dir))
+    with pytest.raises(KeyError):  # the CLI does not turn it into "could not load model" either
+        main(["label", "--model", str(model_dir), str(REPO / "data/article.txt"), "-o", str(tmp_path / "o.jsonl")])
+
+
+def test_a_corrupt_model_is_a_user_error_that_keeps_its_cause(model_dir, tmp_path, capsys):
+    import shutil
+
+    from train.errors import ModelLoadError
+    from train.tracking import load_classifier
+
+    broken = tmp_path / "broken"
+    shutil.copytree(model_dir, broken)
+    (broken / "araclaim.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="araclaim.json: unreadable") as err:
+        load_classifier(str(broken))
+    assert isinstance(err.value.__cause__, json.JSONDecodeError)
+    assert main(["-v", "eval", "--model", str(broken)]) == 2
+    err_text = capsys.readouterr().err
+    assert "araclaim eval: error:" in err_text and "JSONDecodeError" in err_text  # -v shows the cause
+
+
+def test_the_run_of_a_missing_registered_model_is_an_error_not_none(workdir):
+    from mlflow.exceptions import MlflowException
+
+    from train.errors import ModelLoadError
+    from train.tracking import run_id_of
+
+    with pytest.raises(ModelLoadError, match="cannot find the run of models:/no-such-model@champion") as err:
+        run_id_of("models:/no-such-model@champion")
+    assert isinstance(err.value.__cause__, MlflowException)
+
+
+# --- scoped state -------------------------------------------------------------------------------------
+
+def test_a_command_leaves_warning_filters_environment_and_loggers_as_it_found_them(tiny_data, capsys):
+    import logging
+    import os
+    import warnings
+
+    filters, env = list(warnings.filters), dict(os.environ)
+    level = logging.getLogger("mlflow").level
+    assert main(["data", "stats", str(tiny_data["train"])]) == 0
+    # FutureWarnings (and the rest) are silenced for the command only, not for whoever called main()
+    assert warnings.filters == filters and dict(os.environ) == env
+    assert logging.getLogger("mlflow").level == level

@@ -156,7 +156,15 @@ def test_saved_model_reloads_with_identical_probabilities(tiny_data, tmp_path, c
     cfg = load_config(REPO / "configs/tiny-bert.yaml", shrink(tiny_data) + TINY_BERT + extra)
     splits = load_splits(cfg)
     epochs = []
-    backend = transformer.fit(cfg, splits, tmp_path / "run", on_epoch=lambda m, step: epochs.append((step, m)))
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:  # tiny-bert trains on one thread (cpu_threads: 1); the caller's count comes back afterwards
+        backend = transformer.fit(cfg, splits, tmp_path / "run", on_epoch=lambda m, step: epochs.append((step, m)))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
     fine_tune = [m for _, m in epochs if "train_loss" in m]
     assert len(fine_tune) == 2
     assert {"train_loss", "dev_loss", "dev_epoch_macro_f1", "select_epoch_macro_f1"} <= set(fine_tune[0])

@@ -80,7 +80,11 @@ class Classifier:
 
     @classmethod
     def load(cls, directory: str | Path) -> "Classifier":
-        """Restore a saved model; ModelLoadError says what is missing."""
+        """Restore a saved model; ModelLoadError says what is missing or malformed (with the cause chained).
+
+        Only data formats are read (JSON, skops with an allow-list, safetensors): no file in the folder is
+        unpickled or executed. A bug in a loader keeps its own exception and traceback.
+        """
         directory = Path(directory)
         meta_path = directory / MODEL_FILE
         if not meta_path.is_file():
@@ -88,15 +92,30 @@ class Classifier:
                 f"{directory} is not an araclaim model directory (no {MODEL_FILE}); pass a directory "
                 "written by `araclaim train`, an MLflow run id, or a runs:/ or models:/ URI"
             )
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
+            raise ModelLoadError(f"{meta_path}: unreadable ({type(exc).__name__}: {_first_line(exc)}); "
+                                 "retrain the model or copy the folder again") from exc
+        if not isinstance(meta, dict) or not isinstance(meta.get("labels"), list):
+            raise ModelLoadError(f"{meta_path}: not an araclaim model description (no 'labels' list)")
         family = meta.get("family")
         if family not in BACKENDS:
             raise ModelLoadError(f"{meta_path}: unknown model family {family!r} (known: {', '.join(BACKENDS)})")
-        backend = importlib.import_module(BACKENDS[family]).load(directory)
+        try:
+            backend = importlib.import_module(BACKENDS[family]).load(directory)
+        except (OSError, ValueError) as exc:  # a file of the folder missing, unreadable or malformed
+            raise ModelLoadError(
+                f"could not load model {directory}: {type(exc).__name__}: {_first_line(exc)} (is it a complete "
+                "model directory written by `araclaim train`?)") from exc
         adjust = tuple(meta["adjust"]) if meta.get("adjust") else None
         return cls(backend=backend, family=family, labels=tuple(meta["labels"]), adjust=adjust,
                    calibrator=Calibrator.from_dict(meta.get("calibration")),
                    context_size=int(meta.get("context_size", 0)))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def fit_prior_adjustment(probs: np.ndarray, gold: list[str], labels=LABELS, iters: int = 200) -> tuple[float, ...]:

@@ -9,11 +9,13 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-import warnings
+import weakref
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -271,7 +273,7 @@ def _requirements(family: str) -> list[str]:
     """Pinned packages the logged model needs at load time (what `pip install` recreates it with)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    names = ["mlflow", "numpy", "pandas", "scikit-learn", "scipy", "joblib", "pyyaml"]
+    names = ["mlflow", "numpy", "pandas", "scikit-learn", "scipy", "skops", "pyyaml"]
     if family != "baseline":
         names += ["torch", "transformers", "tokenizers", "safetensors"]
     pins = []
@@ -304,48 +306,75 @@ def load_classifier(spec: str, tracking_uri: str | None = None):
 
     `spec` is a model directory, a 32-hex run id, or a runs:/ or models:/ URI (aliases such as
     models:/araclaim@champion included). run_id is None for a plain directory.
+
+    From MLflow only the araclaim model directory inside the logged model is read, with the same safe loaders
+    as a local folder: the pickled pyfunc wrapper and the code logged beside it are downloaded as files and
+    never unpickled, imported or run (README, "Reliability and model trust"). Expected failures (no such run or
+    model, an unreachable store, a malformed folder) raise ModelLoadError with the cause chained; anything else
+    is a bug and keeps its traceback.
     """
     from train.model import Classifier
 
     uri = model_uri(spec)
     if uri is None:
-        try:
-            return Classifier.load(spec), str(Path(spec).resolve()), None
-        except AraclaimError:
-            raise
-        except Exception as exc:  # a corrupt directory raises whatever its family's loader raises
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-            raise ModelLoadError(
-                f"could not load model {spec!r}: {type(exc).__name__}: {first} (is it a complete model "
-                "directory written by `araclaim train`, or a run that logged one?)") from None
-    import mlflow
-
+        return Classifier.load(spec), str(Path(spec).resolve()), None
     connect(tracking_uri)
+    local = Path(tempfile.mkdtemp(prefix="araclaim-model-"))
     try:
-        with warnings.catch_warnings():  # load-time notices about type hints and pickling, not the user's
-            warnings.simplefilter("ignore", UserWarning)
-            pyfunc = mlflow.pyfunc.load_model(uri)
-    except Exception as exc:  # MLflow raises many types for "not there"; all mean the same to a user
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        clf = Classifier.load(_download_model_dir(uri, local))
+    except BaseException:
+        shutil.rmtree(local, ignore_errors=True)
+        raise
+    weakref.finalize(clf, shutil.rmtree, local, True)  # lazily read files (tokenizers) stay while the model lives
+    return clf, uri, run_id_of(uri)
+
+
+def _download_model_dir(uri: str, destination: Path) -> Path:
+    """Download the logged model at `uri` as plain files and return its araclaim model directory."""
+    import mlflow
+    import yaml
+    from mlflow.exceptions import MlflowException
+
+    try:
+        root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(destination)))
+        mlmodel = yaml.safe_load((root / "MLmodel").read_text(encoding="utf-8"))
+    except (MlflowException, OSError, yaml.YAMLError) as exc:
         raise ModelLoadError(
-            f"could not load model {uri} from tracking store {mlflow.get_tracking_uri()}: {first}. "
+            f"could not load model {uri} from tracking store {mlflow.get_tracking_uri()}: {_first_line(exc)}. "
             "Check the run id or name with `araclaim compare` or `araclaim ui`, and that "
-            "MLFLOW_TRACKING_URI points at the store that has it"
-        ) from None
-    return pyfunc.unwrap_python_model().classifier, uri, run_id_of(uri)
+            "MLFLOW_TRACKING_URI points at the store that has it") from exc
+    try:
+        relative = mlmodel["flavors"]["python_function"]["artifacts"]["model_dir"]["path"]
+    except (KeyError, TypeError):
+        raise ModelLoadError(f"{uri} is not an araclaim model (its MLmodel names no model_dir artifact); pass a "
+                             "model logged by `araclaim train`") from None
+    directory = (root / str(relative)).resolve()
+    if not directory.is_relative_to(root.resolve()):  # a crafted MLmodel must not point outside the download
+        raise ModelLoadError(f"{uri}: its MLmodel points outside the model ({relative!r}); refusing it")
+    return directory
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def run_id_of(uri: str) -> str | None:
-    """The training run behind a runs:/ or models:/ URI (None for a directory)."""
+    """The training run behind a runs:/ or models:/ URI (None for a directory, or a model logged outside a run).
+
+    A registry that cannot answer is an error (ModelLoadError with the cause), not None: eval would otherwise
+    silently stop logging its scores back to the run.
+    """
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     if uri.startswith("runs:/"):
         return uri[len("runs:/"):].split("/")[0]
     if uri.startswith("models:/"):
         try:
             info = mlflow.models.get_model_info(uri)
-        except Exception:
-            return None
+        except (MlflowException, OSError) as exc:
+            raise ModelLoadError(f"cannot find the run of {uri} in {mlflow.get_tracking_uri()}: "
+                                 f"{_first_line(exc)}") from exc
         return info.run_id
     return None
 
