@@ -70,7 +70,33 @@ def cmd_eval(args) -> int:
 def cmd_label(args) -> int:
     from eval.label import run_label
 
-    return run_label(args)
+    if args.html:
+        html = Path(args.html)
+        if html.is_dir() or html.resolve() == Path(args.output).resolve() or html.suffix.lower() != ".html":
+            raise AraclaimError(f"--html {html}: give a new .html file name, e.g. --html outputs/labelled.html")
+    code = run_label(args)
+    if args.html:  # the page shows what was labelled, also when some inputs could not be read (exit 1)
+        from eval.view import read_labelled, write_page
+
+        write_page(read_labelled(args.output), args.html, title=Path(args.output).name)
+        print(f"HTML view -> {args.html}", file=sys.stderr)
+    return code
+
+
+def cmd_view(args) -> int:
+    from eval.view import read_labelled, write_page
+
+    if args.input != "-" and not Path(args.input).is_file():
+        raise AraclaimError(f"no such file: {args.input} (give the .jsonl or .csv written by araclaim label)")
+    out = args.output or ("-" if args.input == "-" else str(Path(args.input).with_suffix(".html")))
+    if out != "-" and Path(out).resolve() == Path(args.input).resolve():
+        raise AraclaimError(f"-o {out} is the input; give another file name")
+    records = read_labelled(args.input)
+    write_page(records, out, title="araclaim" if args.input == "-" else Path(args.input).name)
+    if out != "-":
+        articles = len({(r.get("source"), r.get("article")) for r in records})
+        print(f"{len(records)} sentences of {articles} article(s) -> {out}", file=sys.stderr)
+    return 0
 
 
 def cmd_compare(args) -> int:
@@ -148,7 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = sub.add_parser("label", help="split articles into sentences and label each")
     add_label_arguments(lab)
+    lab.add_argument("--html", metavar="FILE.html",
+                     help="also write a right-to-left HTML page of the labelled articles (as araclaim view)")
     lab.set_defaults(func=cmd_label)
+
+    v = sub.add_parser("view", help="an HTML page of labelled articles, sentences coloured by class")
+    v.add_argument("input", help="the .jsonl or .csv written by araclaim label, or - for JSONL on stdin")
+    v.add_argument("-o", "--output", help="HTML file (default: the input with .html; stdout for - input; - for stdout)")
+    v.set_defaults(func=cmd_view)
 
     c = sub.add_parser("compare", help="runs side by side, best first")
     c.add_argument("--experiment", default="araclaim", help="MLflow experiment (default araclaim)")

@@ -1,8 +1,12 @@
 """Train every model variant into one MLflow experiment and write the results table (README's).
 
-    .venv/bin/python scripts/experiments.py                 # every variant (~25 min on 2 CPU cores)
-    .venv/bin/python scripts/experiments.py --quick         # baselines only (~3 min)
+    .venv/bin/python scripts/experiments.py                 # every variant (~90 min on 2 busy CPU cores)
+    .venv/bin/python scripts/experiments.py --quick         # baselines only (~10 min)
     .venv/bin/python scripts/experiments.py --readme        # ...and rewrite README.md's results table
+    .venv/bin/python scripts/experiments.py --table-only    # the table from the runs already finished
+
+A variant whose run already finished in the experiment (same config name, same overrides as params) is
+reused, not retrained, so an interrupted sweep continues where it stopped.
 
 The ablation is context (none / previous / window) x family (baseline, tiny-bert with cue fusion, their
 ensemble), plus the n-gram-only baseline and a larger tiny BERT. Each variant is a config plus --set
@@ -34,12 +38,39 @@ SETS = ("select", "test", "gold_article")
 README_MARKS = ("<!-- results:start -->", "<!-- results:end -->")
 
 
-def run_variant(label: str, config: str, overrides: list[str], experiment: str) -> dict:
+SPLIT_KEYS = ("macro_f1", "macro_f1_ci_low", "macro_f1_ci_high", "accuracy", "ece", "ece_uncalibrated")
+
+
+def finished_run(config: str, overrides: list[str], experiment: str) -> dict | None:
+    """The newest finished run of `config` whose params equal `overrides`, as {run_id, scores}, or None."""
+    import mlflow
+    import yaml
+
+    exp = mlflow.get_experiment_by_name(experiment)
+    if exp is None:
+        return None
+    runs = mlflow.search_runs([exp.experiment_id], filter_string=f"tags.mlflow.runName = '{config}' and "
+                              "attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"])
+    for _, run in runs.iterrows():
+        if all(str(run.get(f"params.{k}")) in (v, str(yaml.safe_load(v))) for k, v in (o.split("=", 1) for o in overrides)):
+            scores = {split: {k: run.get(f"metrics.{split}_{k}") for k in SPLIT_KEYS
+                              if run.get(f"metrics.{split}_{k}") == run.get(f"metrics.{split}_{k}")}
+                      for split in SETS}
+            return {"run_id": run["run_id"], "scores": scores}
+    return None
+
+
+def run_variant(label: str, config: str, overrides: list[str], experiment: str, train_missing: bool = True) -> dict | None:
+    """Train one variant (or reuse its finished run); None when it has no run and training is off."""
     cfg = load_config(Path("configs") / f"{config}.yaml", overrides + [f"tracking.experiment={experiment}"])
-    print(f"== training {label} ({config} {' '.join(overrides)})", file=sys.stderr, flush=True)
-    result = train(cfg)
-    return {"label": label, "config": config, "context": cfg.context, "run_id": result.run_id,
-            "scores": result.scores}
+    done = finished_run(config, overrides, experiment)
+    if done is None and not train_missing:
+        return None
+    if done is None:
+        print(f"== training {label} ({config} {' '.join(overrides)})", file=sys.stderr, flush=True)
+        result = train(cfg)
+        done = {"run_id": result.run_id, "scores": result.scores}
+    return {"label": label, "config": config, "context": cfg.context, **done}
 
 
 def reference_rows() -> list[dict]:
@@ -95,25 +126,41 @@ def _train_seconds(run_id: str) -> float:
     return mlflow.get_run(run_id).data.metrics.get("train_seconds", float("nan"))
 
 
+def variants(experiment: str, quick: bool, train_missing: bool) -> list[dict]:
+    """Every variant's row, in the order they are trained (cheap and most informative first)."""
+    def run(label, config, overrides):
+        return run_variant(label, config, overrides, experiment, train_missing)
+
+    rows = [run("baseline n-grams only", "baseline-ngrams", ["context=none"])]
+    rows += [run("baseline n-grams + cues", "baseline", [f"context={c}"]) for c in CONTEXTS]
+    if quick:
+        return [r for r in rows if r]
+    tiny = {}
+    for c in CONTEXTS:  # each tiny-bert, then the ensemble that reuses it
+        tiny[c] = run("tiny-bert + cue fusion", "tiny-bert", [f"context={c}"])
+        rows.append(tiny[c])
+        if tiny[c]:
+            rows.append(run("ensemble: baseline + tiny-bert", "ensemble",
+                            [f"context={c}", f"ensemble.transformer_model={tiny[c]['run_id']}"]))
+    trained = {c: r for c, r in tiny.items() if r}
+    if trained:
+        best = max(trained, key=lambda c: trained[c]["scores"]["select"]["macro_f1"])
+        rows.append(run("tiny-bert 256x4, 10 MLM epochs", "tiny-bert", [f"context={best}", *LARGER]))
+    return [r for r in rows if r]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--experiment", default="araclaim-variants")
     ap.add_argument("--quick", action="store_true", help="baselines and references only")
+    ap.add_argument("--table-only", action="store_true", help="train nothing; tabulate the finished runs")
     ap.add_argument("--out", type=Path, default=Path("outputs/experiments.md"))
     ap.add_argument("--readme", action="store_true", help="also replace README.md's results table")
     args = ap.parse_args()
-    rows = [run_variant("baseline n-grams only", "baseline-ngrams", ["context=none"], args.experiment)]
-    rows += [run_variant("baseline n-grams + cues", "baseline", [f"context={c}"], args.experiment) for c in CONTEXTS]
-    if not args.quick:
-        tiny = {c: run_variant("tiny-bert + cue fusion", "tiny-bert", [f"context={c}"], args.experiment)
-                for c in CONTEXTS}
-        rows += list(tiny.values())
-        best_context = max(tiny, key=lambda c: tiny[c]["scores"]["select"]["macro_f1"])
-        rows.append(run_variant("tiny-bert 256x4, 10 MLM epochs", "tiny-bert", [f"context={best_context}", *LARGER],
-                                args.experiment))
-        rows += [run_variant("ensemble: baseline + tiny-bert", "ensemble",
-                             [f"context={c}", f"ensemble.transformer_model={tiny[c]['run_id']}"], args.experiment)
-                 for c in CONTEXTS]
+    from train.tracking import connect
+
+    connect()
+    rows = variants(args.experiment, args.quick, not args.table_only)
     for r in rows:
         r["train_seconds"] = _train_seconds(r["run_id"])
     winner = max(rows, key=lambda r: r["scores"]["select"]["macro_f1"])

@@ -29,7 +29,10 @@ FEATURE_CASES = [
     ("وهذا الادعاء لا أساس له من الصحة", {"denial", "accusation"}, set()),
     ("الوزارة: أنباء إغلاق المدارس عارية عن الصحة", {"denial", "colon_frame"}, set()),
     ("هذه المعلومات غير صحيحة على الإطلاق", {"denial"}, set()),
-    ("والحقيقة أن الصورة المتداولة مفبركة", {"denial"}, set()),
+    ("والحقيقة أن الصورة المتداولة مفبركة", {"falsity"}, {"denial"}),
+    # falsity words are their own feature: most sentences with one only mention misinformation (guide §9.1)
+    ("وتنتشر الأخبار الكاذبة والمضللة في أوقات الأزمات", {"falsity"}, {"denial"}),
+    ("ونفت الوزارة الأنباء المغلوطة عن رفع الأسعار", {"denial", "falsity"}, set()),
     ("ووصفت الشركة الاتهامات بأنها اتهامات بلا دليل", {"denial", "report_verb"}, set()),
     ("وأكد أن ما يتردد مجرد شائعات مغرضة", {"denial", "report_verb"}, set()),
     ("هذا كذب", {"denial"}, set()),

@@ -51,6 +51,11 @@ FEATURE_NAMES: tuple[str, ...] = (
     "bare_quote",           # a quote and no reporting/attribution cue outside it (an embedded tweet)
     "colon_frame",          # headline frame "الوزير: ..." — a short source phrase, a colon, the content
     "has_number",           # any digit (facts carry numbers; not used by the rule)
+    # Falsity words (كاذب، مفبرك، زائف، مضلل، مغلوط، ملفق، مختلق، أكاذيب، تضليل): the rule reads them as a denial, as
+    # the v1 guide did, but a model gets them apart from `denial`, since in news about misinformation most
+    # sentences that carry one only *mention* falsity (guide §9.1) and a shared feature taught models that every
+    # falsity word is a denial. Last in the list, so the other features keep their positions.
+    "falsity",
 )
 
 # Features that make the rule say attributed_claim / opinion (denial is checked first, on its own).
@@ -120,9 +125,8 @@ LEXICON: dict[str, tuple[_Group, ...]] = {
               # the noun "lie": "هذا كذب" is a formula of the guide, so both readings count
               "فند", "فندت", "فندوا", "يفند", "تفند", "مفندا", "فندها",
               "دحض", "دحضت", "دحضوا", "يدحض", "تدحض"),
-        _noun("نفي", "نفيه", "نفيها", "إنكار", "تكذيب", "تفنيد", "أكاذيب", "افتراء", "افتراءات",
-              "كاذب", "كاذبة", "كاذبون", "مفبرك", "مفبركة", "ملفق", "ملفقة", "زائف", "زائفة"),
-        _noun("تكذيبه", "تكذيبها", "مختلق", "مختلقة",
+        _noun("نفي", "نفيه", "نفيها", "إنكار", "تكذيب", "تفنيد"),
+        _noun("تكذيبه", "تكذيبها",
               "اتهام*|مزاعم|ادعاء* بلا|دون دليل", "اتهام*|مزاعم|ادعاء* باطل*|الباطل*"),
         _phrase(f"{_REJECT_VERBS} …4 {_CLAIM_NOUNS}",
                 f"{_REJECT_VERBS} …4 ما ورد*|نشر*|تردد|نسب*|تداول*|جاء",
@@ -133,6 +137,11 @@ LEXICON: dict[str, tuple[_Group, ...]] = {
                 "بعيد|بعيدة عن الحقيقة", "مجاف|مجافية للحقيقة", "لا يمت|تمت … بصلة",
                 "جملة وتفصيلا", "مجرد شائعات|إشاعات", "شائعة|شائعات|إشاعة|إشاعات مغرضة",
                 "لا يستند|تستند إلى|على أي|أساس*|دليل*"),
+    ),
+    "falsity": (
+        _noun("أكاذيب", "افتراء", "افتراءات", "كاذب", "كاذبة", "كاذبون", "مفبرك", "مفبركة", "ملفق", "ملفقة",
+              "زائف", "زائفة", "مختلق", "مختلقة", "مضلل", "مضللة", "مغلوط", "مغلوطة", "تضليل", "تضليلي*",
+              "مزيف", "مزيفة", "مزور", "مزورة"),
     ),
     "report_verb": (
         _verb("قال", "قالت", "قالوا", "قلن", "يقول", "تقول", "يقولون", "قائلا", "قائلة", "قائلين",
@@ -473,12 +482,12 @@ def extract(text: str) -> list[float]:
 
 def rule_label(text: str) -> str:
     """The transparent cue-word rule, with the guide's precedence denial > attributed_claim > opinion >
-    assertion: a denial cue (not under negation) → denial; else any attribution cue (reporting verb,
+    assertion: a denial cue (not under negation) or a falsity word → denial; else any attribution cue (reporting verb,
     source phrase, hearsay, a source's forecast, accusation, headline colon frame, "did not deny", a
     reporting frame around a quote) → attributed_claim; else any opinion cue (modal, hedge, evaluative
     word, first person, rhetorical question, ? or !, bare quote) → opinion; else assertion."""
     fired = {f for f, cues in _analyse(text).items() if cues}
-    if "denial" in fired:
+    if fired.intersection(("denial", "falsity")):
         return "denial"
     if fired.intersection(ATTRIBUTION_FEATURES):
         return "attributed_claim"

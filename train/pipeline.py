@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from train import atomic, calibration, context, metrics, tracking
 from train.config import Config, flatten, to_yaml
 from train.data import MAX_PROBLEMS_SHOWN, LabelledSet, load_labelled, load_many
@@ -105,9 +107,9 @@ def preflight(cfg: Config) -> None:
         transformer.preflight(cfg)
 
 
-def score_split(clf: Classifier, data: LabelledSet, with_ci: bool, seed: int = 0) -> dict:
+def score_split(clf: Classifier, data: LabelledSet, with_ci: bool, seed: int = 0) -> tuple[dict, np.ndarray]:
     """metrics.scores() on one labelled set (read with its article context), plus ECE before and after
-    calibration, and stratified bootstrap 95% CIs when asked."""
+    calibration, and stratified bootstrap 95% CIs when asked; also returns the calibrated probabilities."""
     contexts = data.contexts(clf.context_size)
     raw = clf.predict_proba(data.texts, contexts, calibrated=False)
     probs = clf.calibrator.apply(raw)
@@ -116,12 +118,11 @@ def score_split(clf: Classifier, data: LabelledSet, with_ci: bool, seed: int = 0
     out["n_skipped"] = len(data.skipped)
     out["ece"] = metrics.ece(*calibration.confidence_and_correct(probs, data.labels, clf.labels))
     out["ece_uncalibrated"] = metrics.ece(*calibration.confidence_and_correct(raw, data.labels, clf.labels))
-    out["_probs"] = probs  # for the reliability figure; not logged
     if with_ci:
         out["macro_f1_ci_low"], out["macro_f1_ci_high"] = metrics.bootstrap_ci(data.labels, pred, seed=seed)
         out["accuracy_ci_low"], out["accuracy_ci_high"] = metrics.bootstrap_ci(
             data.labels, pred, metrics.accuracy, seed=seed)
-    return out
+    return out, probs
 
 
 def _log_data(splits: Splits) -> None:
@@ -138,8 +139,7 @@ def _log_data(splits: Splits) -> None:
 def _score_all(clf: Classifier, splits: Splits, seed: int) -> dict[str, dict]:
     all_scores = {}
     for data in splits.reported():
-        scores = score_split(clf, data, with_ci=data is not splits.dev, seed=seed)
-        probs = scores.pop("_probs")
+        scores, probs = score_split(clf, data, with_ci=data is not splits.dev, seed=seed)
         all_scores[data.name] = scores
         tracking.log_metrics(tracking.score_metrics(data.name, scores))
         tracking.log_figure(confusion_figure(scores["confusion"], f"{data.name} (n={scores['n']})"),
