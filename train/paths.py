@@ -24,6 +24,11 @@ def is_inside_project(path: str | Path) -> bool:
 
 
 def anchored(path: str, base: Path) -> str:
-    """A relative `path` made absolute against `base` (absolute ones unchanged), as a string for configs."""
+    """A relative `path` made absolute against `base` (absolute ones unchanged), as a string for configs.
+
+    An empty string stays empty, so the config's own validation still reports it as the mistake it is.
+    """
+    if not path.strip():
+        return path
     p = Path(path).expanduser()
     return str(p if p.is_absolute() else (base / p).resolve())
