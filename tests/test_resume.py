@@ -72,10 +72,11 @@ def test_resume_with_a_changed_config_is_refused_with_the_differences(workdir, t
     capsys.readouterr()
     (folder,) = Path("outputs").iterdir()
 
-    assert main([*train_args(tiny_data, "baseline", "baseline.C=2.0", "seed=7"), "--resume"]) == 2
+    assert main([*train_args(tiny_data, "baseline", "baseline.C=0.125", "seed=7"), "--resume"]) == 2
     err = capsys.readouterr().err
     assert "was started with another config" in err and "Traceback" not in err
-    assert "baseline.C: 4.0 (run) -> 2.0 (now)" in err and "seed: 13 (run) -> 7 (now)" in err
+    started_with = load_config(REPO / "configs/baseline.yaml").baseline.C
+    assert f"baseline.C: {started_with} (run) -> 0.125 (now)" in err and "seed: 13 (run) -> 7 (now)" in err
     assert folder.is_dir()  # refused before anything was touched
 
     assert main([*train_args(tiny_data), "--resume"]) == 0

@@ -73,16 +73,20 @@ def _init_local_store(uri: str) -> None:
     MLflow builds a new database by running its schema migrations; two processes doing that at once on a
     fresh clone collide ("duplicate column name", "expected to match one row"), and all but one die. Holding
     an exclusive lock while the first client is created makes the first process build the schema and every
-    other one find it complete; the lock is per process and released at exit, kill -9 included.
+    other one find it complete; the kernel drops the lock when its holder exits, kill -9 included.
     """
     if uri in _READY:
         return
+    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     db = _sqlite_path(uri)
     db.parent.mkdir(parents=True, exist_ok=True)
     with atomic.file_lock(db.with_name(db.name + ".lock")):
-        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # builds and migrates the schema
+        try:
+            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # builds the schema when new
+        except MlflowException as exc:  # e.g. a store from an older MLflow: its message says how to upgrade it
+            raise AraclaimError(f"MLflow store {db}: {_first_line(exc)}") from exc
     _READY.add(uri)
 
 
@@ -144,16 +148,24 @@ def training_run(cfg, config_yaml: str, params: dict[str, str], resume_run_id: s
     caller has checked the config is unchanged), since the process it resumes may have died before them.
     """
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     connect(cfg.tracking.uri)
     # MLflow writes "View run at <url>" to stdout when a run ends; stdout is reserved for the run id.
     with contextlib.redirect_stdout(sys.stderr):
         if resume_run_id:
-            start = dict(run_id=resume_run_id)
+            try:
+                active = mlflow.start_run(run_id=resume_run_id)
+            except MlflowException as exc:
+                raise AraclaimError(
+                    f"--resume: run {resume_run_id} is not in the tracking store {mlflow.get_tracking_uri()} "
+                    f"({_first_line(exc)}); resume with the store it started in (MLFLOW_TRACKING_URI, "
+                    "tracking.uri), or start a new run without --resume") from exc
         else:
             tags = {"config_name": cfg.name, "model_family": _family_tag(cfg), **git_state()}
-            start = dict(experiment_id=experiment_id(cfg.tracking.experiment), run_name=cfg.name, tags=tags)
-        with mlflow.start_run(**start) as run:
+            active = mlflow.start_run(experiment_id=experiment_id(cfg.tracking.experiment), run_name=cfg.name,
+                                      tags=tags)
+        with active as run:
             mlflow.log_params(params)
             mlflow.log_text(config_yaml, "config.yaml")
             yield run.info.run_id
