@@ -6,10 +6,13 @@ nothing else is caught, so real bugs keep their traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
+import traceback
+import warnings
 from pathlib import Path
 
 from train.errors import AraclaimError
@@ -104,13 +107,14 @@ def cmd_compare(args) -> int:
 
 
 def cmd_ui(args) -> int:
-    from train.tracking import LOCAL_STORE, default_uri
+    from train.tracking import connect, default_uri, local_artifact_root
 
     uri = default_uri()
     cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
            "--host", "127.0.0.1", "--port", str(args.port)]
-    if uri.startswith("sqlite:///"):
-        cmd += ["--default-artifact-root", (LOCAL_STORE / "artifacts").resolve().as_uri()]
+    if local_artifact_root(uri) is not None:
+        connect(uri)  # a fresh local store is built here, under its lock, not by the UI's workers
+        cmd += ["--default-artifact-root", local_artifact_root(uri).as_uri()]
     print(f"MLflow UI on http://127.0.0.1:{args.port} over {uri} (Ctrl-C to stop)", file=sys.stderr)
     os.execv(sys.executable, cmd)
     return 0  # not reached
@@ -118,8 +122,9 @@ def cmd_ui(args) -> int:
 
 def cmd_data_check(args) -> int:
     from train.datacheck import check_paths
+    from train.paths import project_path
 
-    problems = check_paths(args.paths or ["data"])
+    problems = check_paths(args.paths or [str(project_path("data"))])
     for p in problems:
         print(p, file=sys.stderr)
     print(f"{len(problems)} problem(s)" if problems else "data OK", file=sys.stderr)
@@ -128,8 +133,9 @@ def cmd_data_check(args) -> int:
 
 def cmd_data_stats(args) -> int:
     from train.datacheck import stats_report
+    from train.paths import project_path
 
-    print(stats_report(args.paths or ["data"]))
+    print(stats_report(args.paths or [str(project_path("data"))]))
     return 0
 
 
@@ -188,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("data", help="check or summarise labelled data")
     dsub = d.add_subparsers(dest="data_command", required=True)
-    dc = dsub.add_parser("check", help="validate data files (default: data/)")
+    dc = dsub.add_parser("check", help="validate data files (default: the project's data/)")
     dc.add_argument("paths", nargs="*")
     dc.set_defaults(func=cmd_data_check)
     ds = dsub.add_parser("stats", help="counts by split, label, topic and length")
@@ -202,31 +208,57 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _quiet_libraries(verbose: bool) -> None:
-    """Keep MLflow's and pandas' chatter (pickle notices, progress bars) out of user output."""
-    if verbose:
-        return
-    import warnings
+QUIET_ENV = {
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "MLFLOW_LOGGING_LEVEL": "ERROR",  # mlflow resets its logger level on import
+    "TQDM_DISABLE": "1",  # library progress bars (weight loading); ours is separate
+}
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")  # mlflow resets its logger level on import
-    os.environ.setdefault("TQDM_DISABLE", "1")  # library progress bars (weight loading); ours is separate
-    logging.getLogger("mlflow").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module=r"mlflow\..*")
-    warnings.filterwarnings("ignore", message=".*type hints to the .predict. method")
-    warnings.filterwarnings("ignore", category=FutureWarning)
+
+@contextlib.contextmanager
+def _quiet_libraries(verbose: bool):
+    """Keep MLflow's and pandas' chatter (pickle notices, progress bars) out of user output for one command.
+
+    Warning filters, environment variables and the mlflow logger's level are restored afterwards, so a script
+    or a test session that calls `main()` keeps its own settings (FutureWarnings included).
+    """
+    if verbose:
+        yield
+        return
+    saved_env = {key: os.environ.get(key) for key in QUIET_ENV}
+    mlflow_logger = logging.getLogger("mlflow")
+    saved_level = mlflow_logger.level
+    with warnings.catch_warnings():
+        for key, value in QUIET_ENV.items():
+            os.environ.setdefault(key, value)
+        mlflow_logger.setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", module=r"mlflow\..*")
+        warnings.filterwarnings("ignore", message=".*type hints to the .predict. method")
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        try:
+            yield
+        finally:
+            mlflow_logger.setLevel(saved_level)
+            for key, value in saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one `araclaim` command; returns its exit status (2 for a user error, printed without a traceback)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    _quiet_libraries(args.verbose)
     try:
-        return args.func(args)
+        with _quiet_libraries(args.verbose):
+            return args.func(args)
     except AraclaimError as exc:
         print(f"araclaim {args.command}: error: {exc}", file=sys.stderr)
+        if args.verbose and exc.__cause__ is not None:  # the underlying error, for a bug report
+            traceback.print_exception(exc.__cause__, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"araclaim {args.command}: interrupted", file=sys.stderr)

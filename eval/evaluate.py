@@ -11,14 +11,15 @@ from pathlib import Path
 
 from eval import report
 from eval.harness import Evaluation, MajorityLabeller, RuleLabeller, evaluate, majority_label
-from train import tracking
+from train import atomic, tracking
 from train.data import LabelledSet, dataset_name, load_labelled
 from train.errors import DataError
+from train.paths import project_path
 
-DEFAULT_GOLD = "data/gold/article.jsonl"
+DEFAULT_GOLD = str(project_path("data/gold/article.jsonl"))  # the project's, from any working directory
 # Real-news class mix: the majority floor uses the most common class of the training articles (never of the
 # file being scored, which would let the floor peek at the answers).
-MAJORITY_SOURCE = "data/articles/train.jsonl"
+MAJORITY_SOURCE = project_path("data/articles/train.jsonl")
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,15 @@ def load_gold_files(paths: list[str]) -> list[LabelledSet]:
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
         # Two files with one name would overwrite each other's metrics; give them distinct names.
-        sets = [load_labelled(p, f"{s.name}_{i}") if s.name in dupes else s for i, s in enumerate(sets)]
+        sets = [load_labelled(s.path, f"{s.name}_{i}") if s.name in dupes else s for i, s in enumerate(sets)]
     return sets
 
 
-def _majority(source: Path = Path(MAJORITY_SOURCE)) -> MajorityLabeller:
+def _majority(source: Path = MAJORITY_SOURCE) -> MajorityLabeller:
+    """The majority-class reference: the most common class of the training articles (never the gold labels)."""
     if not source.is_file():
         raise DataError(f"{source}: no such file; the majority-class reference takes its class from the training "
-                        "articles (run `araclaim eval` from the repository root)")
+                        "articles (restore the file, e.g. `git checkout -- data/articles/train.jsonl`)")
     return MajorityLabeller(majority_label(load_labelled(source)))
 
 
@@ -66,9 +68,7 @@ def write_errors(path: Path, results: list[GoldResult]) -> int:
             rows.append({"id": f"{res.name}-{e['id']}", "text": e["text"], "label": e["gold"],
                          "topic": "unknown", "source": f"eval-error:{res.name}",
                          "predicted": e["predicted"], "confidence": e["confidence"]})
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    tmp.replace(path)
+    atomic.write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     return len(rows)
 
 

@@ -30,6 +30,7 @@ not by the number of articles. `--precision` and `--threads` go to the backend's
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -41,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eval.segment import MAX_CHARS, Span, lines, segment
-from train import context
+from train import atomic, context
 from train.errors import AraclaimError
 from train.labels import LABELS
 
@@ -372,7 +373,7 @@ class Sink:
 
     def commit(self) -> None:
         self.close()
-        os.replace(self.partial, self.path)
+        atomic.replace(self.partial, self.path)
 
 
 def read_records(path: Path, kind: str) -> Iterator[dict]:
@@ -422,9 +423,12 @@ class Outputs:
         return self._carry_over(model_uri)
 
     def _carry_over(self, model_uri: str) -> set[tuple[str, str]]:
-        """Copy the articles a previous run finished (its partial files, else its outputs) into new partials."""
-        from_partial = self.main.partial.exists() and self.summary.partial.exists()
-        pick = (lambda s: s.partial) if from_partial else (lambda s: s.path)
+        """Copy the articles a previous run finished (its partial files, else its outputs) into new partials.
+
+        Each file is taken from its `.partial` while that exists, else from its final name: `commit` renames
+        the summary before the labelled file, so a run killed between the two renames is read consistently.
+        """
+        pick = lambda s: s.partial if s.partial.exists() else s.path  # noqa: E731
         done = set()
         if pick(self.summary).exists():
             done = {(r["source"], r["article"]) for r in read_records(pick(self.summary), "jsonl")}
@@ -439,7 +443,7 @@ class Outputs:
             for s in staged:
                 s.close()
         for s, new in zip(self.sinks, staged):
-            os.replace(new.partial, s.partial)
+            atomic.replace(new.partial, s.partial)
             s.open("a")
         return done
 
@@ -525,30 +529,36 @@ class Progress:
             print(file=sys.stderr)
 
 
-def configure_backend(classifier, precision: str, threads: int | None) -> list:
-    """Pass precision/threads to `backend.configure(precision=, threads=)` when the backend has it.
+@contextlib.contextmanager
+def configure_backend(classifier, precision: str, threads: int | None) -> Iterator[None]:
+    """The classifier set up for labelling inside the block; process-wide settings are restored after it.
 
-    Backends without the hook (the scikit-learn baseline) always run in fp32: a precision other than fp32
-    is ignored with a note, and --threads caps the BLAS/OpenMP pools through threadpoolctl. Returns objects to
-    keep alive for the run.
+    A backend with a `configure(precision=, threads=)` hook (transformers, the ensemble) takes both and applies
+    the thread count per prediction call. Backends without it (the scikit-learn baseline) always run in fp32: a
+    precision other than fp32 is ignored with a note, and --threads caps the BLAS/OpenMP pools (threadpoolctl)
+    and torch's threads for the block only.
     """
     configure = getattr(classifier.backend, "configure", None)
     if callable(configure):
         try:
             configure(precision=precision, threads=threads)
         except (ValueError, RuntimeError) as exc:
-            raise AraclaimError(f"--precision {precision}: {exc}") from None
-        return []
+            raise AraclaimError(f"--precision {precision}: {exc}") from exc
+        yield
+        return
     if precision != "fp32":
         print(f"araclaim label: note: the {classifier.family} backend has no {precision} mode; "
               "--precision ignored (fp32)", file=sys.stderr)
-    if not threads:
-        return []
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)
-    from threadpoolctl import threadpool_limits
+    with contextlib.ExitStack() as scoped:
+        if threads:
+            from threadpoolctl import threadpool_limits
 
-    return [threadpool_limits(limits=threads)]
+            scoped.enter_context(threadpool_limits(limits=threads))
+            if "torch" in sys.modules:  # loaded already (by another model, or a test session): scope it too
+                from train import infer
+
+                scoped.enter_context(infer.threads(threads))
+        yield
 
 
 def add_label_arguments(parser: argparse.ArgumentParser) -> None:
@@ -605,7 +615,11 @@ def run_label(args) -> int:
     from train.tracking import load_classifier
 
     clf, uri, _ = load_classifier(args.model)
-    limits = configure_backend(clf, args.precision, args.threads)  # noqa: F841 (kept alive for the run)
+    with configure_backend(clf, args.precision, args.threads):
+        return _label(args, clf, uri, out, fmt)
+
+
+def _label(args, clf, uri: str, out: Path, fmt: str) -> int:
     outputs = Outputs(out, fmt, args.review_below, Path(args.review_out) if args.review_out else None)
     progress = Progress()
     opts = Options(batch_size=args.batch_size, window=args.window, presplit=args.presplit,

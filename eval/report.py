@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from eval.harness import Evaluation
+from train import atomic
 from train.labels import LABELS
 from train.plots import confusion_figure, reliability_figure
 
@@ -105,21 +106,24 @@ def markdown(gold_name: str, model_name: str, model_eval: Evaluation, refs: list
 
 def write_report(out_dir: Path, gold_name: str, model_name: str, model_eval: Evaluation,
                  refs: list[Evaluation]) -> list[Path]:
-    """Write `<gold>.md`, `<gold>.json`, `<gold>_confusion.png` and `<gold>_reliability.png` into out_dir."""
+    """Write `<gold>.md`, `<gold>.json`, `<gold>_confusion.png` and `<gold>_reliability.png` into out_dir, each
+    atomically (a parallel or killed eval never leaves a torn report)."""
     import matplotlib.pyplot as plt
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    image = out_dir / f"{gold_name}_confusion.png"
-    fig = confusion_figure(model_eval.scores["confusion"], f"{gold_name} (n={model_eval.scores['n']})")
-    fig.savefig(image, dpi=110)
-    plt.close(fig)
-    reliability = out_dir / f"{gold_name}_reliability.png"
+    def save_png(fig, path: Path) -> Path:
+        with atomic.open_atomic(path, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=110)
+        plt.close(fig)
+        return path
+
+    image = save_png(confusion_figure(model_eval.scores["confusion"], f"{gold_name} (n={model_eval.scores['n']})"),
+                     out_dir / f"{gold_name}_confusion.png")
     correct = [p == e.label for p, e in zip(model_eval.pred, model_eval.data.examples)]
-    fig = reliability_figure(model_eval.confidence, correct, f"{gold_name}: ECE {model_eval.scores['ece']:.3f}")
-    fig.savefig(reliability, dpi=110)
-    plt.close(fig)
-    md_path = out_dir / f"{gold_name}.md"
-    md_path.write_text(markdown(gold_name, model_name, model_eval, refs, image.name), encoding="utf-8")
-    js_path = out_dir / f"{gold_name}.json"
-    js_path.write_text(json.dumps(as_json(model_eval, refs), ensure_ascii=False, indent=2), encoding="utf-8")
+    reliability = save_png(reliability_figure(model_eval.confidence, correct,
+                                              f"{gold_name}: ECE {model_eval.scores['ece']:.3f}"),
+                           out_dir / f"{gold_name}_reliability.png")
+    md_path = atomic.write_text(out_dir / f"{gold_name}.md", markdown(gold_name, model_name, model_eval, refs, image.name))
+    js_path = atomic.write_text(out_dir / f"{gold_name}.json",
+                                json.dumps(as_json(model_eval, refs), ensure_ascii=False, indent=2))
     return [md_path, js_path, image, reliability]

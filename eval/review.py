@@ -11,8 +11,10 @@ correct_label, plus article/source/index). A reviewer fills `correct_label`:
 
 Anything else is an error reported as `file:line`, and nothing is written. Rows whose normalised text (surrounding
 punctuation ignored) is already in the training file (or earlier in the queue) are skipped as duplicates;
-rows whose text is in a held-out file (gold, dev, dev-articles) are refused, since training on them would leak into evaluation.
-The training file is rewritten atomically (temp file + rename).
+rows whose text is in a held-out file (gold, dev, select, calibrate, test) are refused, since training on them
+would leak into evaluation. The guard fails closed: the default training and held-out files are the project's
+(train/paths.py), wherever the command runs; a held-out path that is missing, unreadable or has a line that is
+not valid JSON is an error and nothing is written. The training file is rewritten atomically (train/atomic.py).
 """
 from __future__ import annotations
 
@@ -20,17 +22,18 @@ import argparse
 import csv
 import hashlib
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from train.data import raise_problems
+from train import atomic
+from train.data import raise_problems, read_records
 from train.errors import DataError
 from train.labels import LABELS, SKIP
+from train.paths import project_path
 from train.text import normalize
 
-DEFAULT_TRAIN = "data/train.jsonl"
+DEFAULT_TRAIN = "data/train.jsonl"  # under the project root, like the held-out defaults
 DEFAULT_HOLDOUT = ("data/gold", "data/dev.jsonl", "data/articles/select.jsonl", "data/articles/calibrate.jsonl",
                    "data/articles/test.jsonl")
 REQUIRED = ("text", "correct_label")
@@ -102,36 +105,56 @@ def text_key(text: str) -> str:
     return normalize(text).strip(" .!?؟…؛،,:;\"'«»()-–—")
 
 
-def _texts_in(paths: list[Path]) -> set[str]:
-    """Normalised texts of every JSONL record under `paths` (files or directories)."""
-    texts = set()
+def _holdout_files(paths: list[Path]) -> list[Path]:
+    """Every JSONL file a held-out path names; a path that protects nothing is an error, never skipped."""
+    files = []
     for p in paths:
-        for f in (sorted(p.rglob("*.jsonl")) if p.is_dir() else [p] if p.is_file() else []):
-            for line in f.read_text(encoding="utf-8-sig").splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(rec, dict) and isinstance(rec.get("text"), str):
-                    texts.add(text_key(rec["text"]))
+        if p.is_dir():
+            found = sorted(p.rglob("*.jsonl"))
+            if not found:
+                raise DataError(f"{p}: held-out directory has no .jsonl files; pass --holdout with the files "
+                                "whose sentences must not enter training")
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise DataError(f"{p}: held-out file not found; run from anywhere with the project's defaults, or pass "
+                            "--holdout with existing files (nothing was written)")
+    return files
+
+
+def _texts_in(paths: list[Path]) -> set[str]:
+    """Normalised texts of every held-out record under `paths` (files or directories).
+
+    Each file must parse completely (train/data.read_records): a line that cannot be read is a sentence that
+    cannot be protected, so it is an error with file:line, as is an unreadable file.
+    """
+    texts, problems = set(), []
+    for f in _holdout_files(paths):
+        try:
+            examples, found = read_records(f)
+        except OSError as exc:
+            raise DataError(f"{f}: cannot read held-out file ({exc.strerror or exc})") from exc
+        problems += found
+        texts.update(text_key(e.text) for e in examples)
+    raise_problems(problems)
     return texts
 
 
-def _ids_in(path: Path) -> set[str]:
-    ids = set()
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8-sig").splitlines():
-            try:
-                ids.add(str(json.loads(line).get("id")))
-            except (json.JSONDecodeError, AttributeError):
-                continue
-    return ids
+def _training_records(path: Path) -> tuple[set[str], set[str]]:
+    """Normalised texts and ids of the training file (empty when it does not exist yet); a bad line is an error."""
+    if not path.exists():
+        return set(), set()
+    examples, problems = read_records(path, allow_skip=False)
+    raise_problems(problems)
+    return {text_key(e.text) for e in examples}, {str(e.id) for e in examples if e.id is not None}
 
 
 def plan(corrections: list[Correction], train: Path, topic: str, holdout: list[Path]) -> Merge:
     """Decide which corrections become training rows (no file is written)."""
     merge = Merge()
-    seen, held, ids = _texts_in([train]), _texts_in(holdout), _ids_in(train)
+    held = _texts_in(holdout)
+    seen, ids = _training_records(train)
     for c in corrections:
         key = text_key(c.text)
         if c.label == SKIP:
@@ -159,36 +182,31 @@ def _new_id(key: str, taken: set[str]) -> str:
 
 
 def append_atomically(path: Path, rows: list[dict]) -> None:
-    """Rewrite `path` as its old bytes + the new JSONL rows, through a temp file renamed into place."""
+    """Rewrite `path` as its old bytes + the new JSONL rows (train/atomic.py: a kill leaves the old file)."""
     old = path.read_bytes() if path.exists() else b""
     if old and not old.endswith(b"\n"):
         old += b"\n"
     new = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    with tmp.open("wb") as fh:
-        fh.write(old + new)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic.write_bytes(path, old + new)
 
 
 def add_merge_review_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `araclaim data merge-review`."""
     parser.add_argument("file", help="reviewed CSV (from `araclaim label --review-below P`)")
-    parser.add_argument("--train", default=DEFAULT_TRAIN, help=f"training file to append to (default {DEFAULT_TRAIN})")
+    parser.add_argument("--train", help=f"training file to append to (default: the project's {DEFAULT_TRAIN})")
     parser.add_argument("--topic", default="unknown", help="topic of the added rows (default unknown)")
     parser.add_argument("--holdout", action="append",
-                        help="file or directory whose texts may not enter training (repeatable; default: "
-                             + ", ".join(DEFAULT_HOLDOUT) + ")")
+                        help="file or directory whose texts may not enter training (repeatable; default: the "
+                             "project's " + ", ".join(DEFAULT_HOLDOUT) + ")")
     parser.add_argument("--dry-run", action="store_true", help="report what would be added; write nothing")
 
 
 def run_merge_review(args) -> int:
     """`araclaim data merge-review`: validate the queue, then append the reviewed rows to the training file."""
     corrections, unreviewed = read_review(args.file)
-    train = Path(args.train)
-    merge = plan(corrections, train, args.topic, [Path(p) for p in (args.holdout or DEFAULT_HOLDOUT)])
+    train = Path(args.train) if args.train else project_path(DEFAULT_TRAIN)
+    holdout = [Path(p) for p in args.holdout] if args.holdout else [project_path(p) for p in DEFAULT_HOLDOUT]
+    merge = plan(corrections, train, args.topic, holdout)
     merge.unreviewed = unreviewed
     if merge.added and not args.dry_run:
         append_atomically(train, merge.added)

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from train import atomic
 from train.errors import DataError
 from train.labels import LABELS
 
@@ -216,6 +217,4 @@ def write_page(records: list[dict], out: str | Path, title: str) -> None:
     if str(out) == "-":
         sys.stdout.write(page)
         return
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    atomic.write_text(out, page)  # creates the directory; a killed run leaves the previous page

@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from train import atomic  # noqa: E402
 from train.labels import LABELS  # noqa: E402
 
 SPLITS = ("train", "select", "calibrate", "test")
@@ -51,7 +52,7 @@ def sample(share: float, seed: int) -> int:
     DIR.mkdir(parents=True, exist_ok=True)
     blind = [{"id": rows[i]["id"], "genre": rows[i]["genre"], "context": rows[i]["context"], "text": rows[i]["text"]}
              for i in picked]
-    (DIR / "sample.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in blind), encoding="utf-8")
+    atomic.write_text(DIR / "sample.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in blind))
     print(f"wrote {len(blind)} of {len(rows)} sentences to {DIR / 'sample.jsonl'}", file=sys.stderr)
     return 0
 

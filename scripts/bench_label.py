@@ -21,6 +21,7 @@ agreement with fp32 and macro-F1 of each precision on data/dev.jsonl and the gol
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import random
@@ -35,7 +36,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from eval.label import Article, Options, configure_backend, label_articles  # noqa: E402
-from train import infer  # noqa: E402
+from train import atomic, infer  # noqa: E402
 from train.labels import LABELS  # noqa: E402
 from train.model import Classifier  # noqa: E402
 
@@ -142,8 +143,7 @@ class InferBackend:
                    columns=[int(backend.model.config.label2id[lab]) for lab in LABELS])
 
     def configure(self, *, precision: str = "fp32", threads: int | None = None) -> None:
-        if threads:
-            infer.set_threads(threads)
+        # threads: main() holds infer.threads(--threads) around the whole benchmark
         self.model = infer.prepare(copy.deepcopy(self.base), precision)
         self.precision = precision
 
@@ -182,7 +182,7 @@ def make_runners(model, tokenizer, args):
     for key, precision in (("c", "fp32"), ("d", "bf16"), ("e", "int8")):
         clf = Classifier(InferBackend(model, tokenizer, max_length=args.max_length, batch_size=args.batch_size),
                          "transformer")
-        configure_backend(clf, precision, args.threads)
+        args.scope.enter_context(configure_backend(clf, precision, args.threads))
         runners[key] = (f"araclaim label, {precision}",
                         lambda texts, clf=clf: label_with(clf, texts, args.label_batch))
     return runners
@@ -236,7 +236,7 @@ def accuracy_table(model_dir: str, args) -> str:
                      f"{np.mean([p == q for p, q in zip(ref[data.name], _infer_fp32(clf32).predict(data.texts))]):.3f}")
     for precision in ("fp32", "bf16", "int8"):
         clf = Classifier(InferBackend.from_transformer(clf32.backend), "transformer", clf32.labels, clf32.adjust)
-        configure_backend(clf, precision, args.threads)
+        args.scope.enter_context(configure_backend(clf, precision, args.threads))
         for data in sets:
             pred = clf.predict(data.texts)
             ref.setdefault(data.name, pred)
@@ -271,14 +271,13 @@ def main(argv=None) -> int:
     p.add_argument("--accuracy", metavar="MODEL_DIR", help="also measure bf16/int8 accuracy change of this model")
     p.add_argument("--json", help="write the numbers to this file")
     args = p.parse_args(argv)
-    args.threads = infer.set_threads(args.threads)
-    if args.repeats > 0:
-        result = speed(args)
-        if args.json:
-            Path(args.json).write_text(json.dumps({k: result[k] for k in ("median", "runs")}, indent=2),
-                                       encoding="utf-8")
-    if args.accuracy:
-        print(accuracy_table(args.accuracy, args))
+    with infer.threads(args.threads) as args.threads, contextlib.ExitStack() as args.scope:
+        if args.repeats > 0:
+            result = speed(args)
+            if args.json:
+                atomic.write_text(args.json, json.dumps({k: result[k] for k in ("median", "runs")}, indent=2))
+        if args.accuracy:
+            print(accuracy_table(args.accuracy, args))
     return 0
 
 

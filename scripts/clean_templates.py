@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from train import atomic  # noqa: E402
 from train.shape import SENTENCE_CORPUS_MAX_FIRST_THREE, first_three  # noqa: E402
 
 
@@ -33,7 +34,7 @@ def main(paths: list[str]) -> int:
                     dropped[opener] += 1
                     continue
             kept.append(line)
-        path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+        atomic.write_text(path, "\n".join(kept) + "\n")
         print(f"{path}: {len(kept)} sentences kept", file=sys.stderr)
     for opener, n in dropped.most_common():
         print(f"  dropped {n} starting '{' '.join(opener)}'", file=sys.stderr)

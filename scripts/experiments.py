@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from eval.evaluate import _majority  # noqa: E402
 from eval.harness import RuleLabeller, evaluate  # noqa: E402
+from train import atomic  # noqa: E402
 from train.config import load_config  # noqa: E402
 from train.pipeline import load_splits, train  # noqa: E402
 
@@ -166,7 +167,7 @@ def main() -> None:
     winner["scores"]["test"]["review"] = _review(winner["run_id"])
     table = markdown(rows + reference_rows(), winner)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(table + "\n", encoding="utf-8")
+    atomic.write_text(args.out, table + "\n")
     print(table)
     print(f"\nwinner on select: {winner['label']}, context {winner['context']} (run {winner['run_id']})")
     if args.readme:
@@ -175,7 +176,7 @@ def main() -> None:
         pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
         if not pattern.search(readme):
             sys.exit(f"README.md has no {start} ... {end} block to replace")
-        Path("README.md").write_text(pattern.sub(lambda _: f"{start}\n{table}\n{end}", readme), encoding="utf-8")
+        atomic.write_text("README.md", pattern.sub(lambda _: f"{start}\n{table}\n{end}", readme))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from train import atomic  # noqa: E402
 from train.datacheck import GENRES  # noqa: E402
 
 SPLITS = (("train", 0.60), ("select", 0.15), ("calibrate", 0.10), ("test", 0.15))
@@ -87,8 +88,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for name, _ in SPLITS:
         ordered = sorted(rows[name], key=lambda r: (r["article"], r["index"]))
-        (args.out / f"{name}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered),
-                                                encoding="utf-8")
+        atomic.write_text(args.out / f"{name}.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered))
         arts = {r["article"] for r in ordered}
         print(f"{name}: {len(arts)} articles, {len(ordered)} records", file=sys.stderr)
     return 0

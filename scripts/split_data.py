@@ -7,8 +7,13 @@ Rows are stratified by (label, topic) so dev mirrors train; ids are kept.
 import argparse
 import json
 import random
+import sys
 from collections import defaultdict
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from train import atomic  # noqa: E402
 
 
 def main() -> None:
@@ -35,7 +40,7 @@ def main() -> None:
     for name, rows in (("train", train), ("dev", dev)):
         rows.sort(key=lambda r: r["id"])
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-        (args.out / f"{name}.jsonl").write_text(text, encoding="utf-8")
+        atomic.write_text(args.out / f"{name}.jsonl", text)
         print(f"{name}: {len(rows)} rows")
 
 

@@ -6,6 +6,7 @@ its own tmp_path, so runs, models and the MLflow store never touch the repo.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,15 @@ def trained_baseline(tmp_path_factory, mlflow_store):
     cfg = load_config(REPO / "configs/baseline.yaml", shrink(data, "shared-baseline") + ["baseline.min_df=1"])
     result = train(cfg, runs_dir=root / "outputs")
     return result, data
+
+
+def araclaim(*args) -> list[str]:
+    """The `araclaim` command line, run as its own process with this venv's Python (for parallel runs and kills)."""
+    return [sys.executable, "-m", "eval.cli", *map(str, args)]
+
+
+def train_args(tiny_data: dict[str, Path], config: str = "baseline", *extra: str) -> list[str]:
+    """`train` arguments for a config shrunk to the tiny data (baseline: no context stacking, seconds to fit)."""
+    sets = shrink(tiny_data) + (["baseline.min_df=1", "context=none"] if config.startswith("baseline") else [])
+    return ["train", "--config", str(REPO / f"configs/{config}.yaml"),
+            *[arg for s in [*sets, *extra] for arg in ("--set", s)]]

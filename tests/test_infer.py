@@ -74,5 +74,9 @@ def test_bad_precision_and_threads():
     with pytest.raises(ValueError, match="precision must be one of"):
         infer.prepare(torch.nn.Linear(2, 2), "fp16")
     before = torch.get_num_threads()
-    assert infer.set_threads(1) == 1 and torch.get_num_threads() == 1
-    torch.set_num_threads(before)
+    with infer.threads(1) as n:
+        assert n == 1 and torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(ZeroDivisionError), infer.threads(before + 1):
+        1 / 0
+    assert torch.get_num_threads() == before  # restored on an exception too

@@ -242,8 +242,24 @@ def test_precision_is_a_note_for_the_baseline_and_configure_is_called_when_prese
             self.seen = (precision, threads)
 
     clf = Classifier(Backend(), "transformer")
-    configure_backend(clf, "bf16", 2)
-    assert clf.backend.seen == ("bf16", 2)
+    with configure_backend(clf, "bf16", 2):
+        assert clf.backend.seen == ("bf16", 2)
+
+
+def test_threads_of_a_label_command_do_not_outlive_it(model_dir, tmp_path, capsys):
+    """--threads caps torch and the BLAS pools for the command only: the caller keeps its own settings."""
+    import torch
+    from threadpoolctl import threadpool_info
+
+    src = write(tmp_path / "a.txt", NEWS)
+    torch_before, pools_before = torch.get_num_threads(), [p["num_threads"] for p in threadpool_info()]
+    torch.set_num_threads(2)
+    try:
+        code, _ = run(capsys, "--model", model_dir, src, "-o", tmp_path / "o.jsonl", "--threads", "1")
+        assert code == 0 and torch.get_num_threads() == 2
+        assert [p["num_threads"] for p in threadpool_info()] == pools_before
+    finally:
+        torch.set_num_threads(torch_before)
 
 
 def test_gold_article_labels_match_the_eval_harness(model_dir, tmp_path, capsys):

@@ -5,9 +5,12 @@ import json
 
 import pytest
 
+from eval.cli import main
 from eval.review import add_merge_review_arguments, run_merge_review
 from train.data import load_labelled
 from train.errors import DataError
+
+from conftest import REPO
 
 COLUMNS = ["article", "source", "index", "text", "predicted", "probability", "correct_label"]
 
@@ -84,7 +87,50 @@ def test_missing_column_and_missing_file(tmp_path, train):
 def test_dry_run_writes_nothing_and_a_missing_train_file_is_created(tmp_path, capsys):
     q = queue(tmp_path / "q.csv", [("قال الوزير إن الخطة جاهزة", "assertion", "attributed_claim")])
     target = tmp_path / "new" / "train.jsonl"
-    assert merge(q, "--train", target, "--dry-run", "--holdout", tmp_path / "none") == 0
+    held = tmp_path / "held.jsonl"
+    held.write_text(json.dumps({"text": "جملة أخرى", "label": "assertion"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert merge(q, "--train", target, "--dry-run", "--holdout", held) == 0
     assert "would add 1" in capsys.readouterr().err and not target.exists()
-    assert merge(q, "--train", target, "--holdout", tmp_path / "none") == 0
+    assert merge(q, "--train", target, "--holdout", held) == 0
     assert json.loads(target.read_text(encoding="utf-8"))["label"] == "attributed_claim"
+
+
+GOLD_SENTENCE = json.loads((REPO / "data/gold/article.jsonl").read_text(encoding="utf-8").splitlines()[0])["text"]
+
+
+def test_from_another_directory_the_project_holdouts_still_protect_gold(tmp_path, train, monkeypatch, capsys):
+    """Run elsewhere with an absolute --train: the default held-out files are the project's, not ./data (issue 12)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    before = train.read_bytes()
+    q = queue(tmp_path / "q.csv", [(GOLD_SENTENCE, "assertion", "assertion")])
+    assert main(["data", "merge-review", str(q), "--train", str(train)]) == 0
+    assert "0 reviewed sentence(s)" in capsys.readouterr().err
+    assert train.read_bytes() == before
+
+
+def test_a_holdout_with_a_broken_line_is_an_error_and_nothing_is_written(tmp_path, train, capsys):
+    held = tmp_path / "held.jsonl"
+    held.write_text(json.dumps({"text": "جملة سليمة", "label": "assertion"}, ensure_ascii=False) + "\n"
+                    + '{"text": "قال الوزير إن الخطة جاهزة", "label": \n', encoding="utf-8")
+    before = train.read_bytes()
+    q = queue(tmp_path / "q.csv", [("قال الوزير إن الخطة جاهزة", "assertion", "attributed_claim")])
+    assert main(["data", "merge-review", str(q), "--train", str(train), "--holdout", str(held)]) == 2
+    err = capsys.readouterr().err
+    assert f"{held}:2: invalid JSON" in err and "Traceback" not in err
+    assert train.read_bytes() == before
+
+
+@pytest.mark.parametrize("what", ["missing file", "empty directory", "unreadable file"])
+def test_a_holdout_that_protects_nothing_is_an_error(tmp_path, train, capsys, what):
+    held = tmp_path / "held"
+    if what == "empty directory":
+        held.mkdir()
+    elif what == "unreadable file":
+        held = tmp_path / "held.jsonl"
+        held.write_bytes(b"\xff\xfe\x00not utf-8")
+    q = queue(tmp_path / "q.csv", [("قال الوزير إن الخطة جاهزة", "assertion", "attributed_claim")])
+    before = train.read_bytes()
+    assert main(["data", "merge-review", str(q), "--train", str(train), "--holdout", str(held)]) == 2
+    assert str(held) in capsys.readouterr().err and train.read_bytes() == before

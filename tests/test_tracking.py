@@ -15,7 +15,7 @@ from train.errors import AraclaimError
 from train.pipeline import train
 from train.tracking import connect
 
-from conftest import REPO, shrink
+from conftest import REPO, araclaim, shrink, train_args
 
 
 def free_port() -> int:
@@ -24,14 +24,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def mlflow_server(tmp_path, monkeypatch):
-    """A real tracking server with its own SQLite store and proxied artifact root, stopped afterwards."""
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory):
+    """A real tracking server with its own SQLite store and proxied artifact root, shared by this module's
+    tests (starting one takes seconds) and stopped afterwards."""
+    root = tmp_path_factory.mktemp("server")
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-         "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
-         "--artifacts-destination", str(tmp_path / "server-artifacts"), "--workers", "1"],
+         "--backend-store-uri", f"sqlite:///{root / 'server.db'}",
+         "--artifacts-destination", str(root / "server-artifacts"), "--workers", "1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "MLFLOW_TRACKING_URI": ""})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -45,10 +47,55 @@ def mlflow_server(tmp_path, monkeypatch):
     else:
         proc.kill()
         pytest.fail("mlflow server did not start within 90 s")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture
+def mlflow_server(server_url, monkeypatch):
+    """The module's server as this test's tracking URI."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server_url)
+    return server_url
+
+
+def parallel_trainings(n: int, tiny_data, cwd, env) -> list[str]:
+    """Start `n` `araclaim train` processes at once; all must succeed. Returns their run ids."""
+    procs = [subprocess.Popen(araclaim(*train_args(tiny_data)), cwd=cwd, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(n)]
+    results = [p.communicate(timeout=600) for p in procs]
+    for p, (out, err) in zip(procs, results):
+        assert p.returncode == 0, err[-3000:]
+        assert "Traceback" not in err
+    return [out.strip() for out, _ in results]
+
+
+def assert_same_finished_runs(run_ids: list[str], uri: str) -> None:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    runs = [client.get_run(r) for r in run_ids]
+    assert len(set(run_ids)) == len(run_ids) and all(r.info.status == "FINISHED" for r in runs)
+    # same config and seed: the same numbers, whichever process wrote first
+    assert len({r.data.metrics["select_macro_f1"] for r in runs}) == 1
+    assert {r.data.params["seed"] for r in runs} == {"13"}
+
+
+def test_parallel_trainings_on_a_fresh_local_store(tmp_path, tiny_data, experiment):
+    """A seed sweep started at once on a fresh clone: the store's first use must not race (issue 12)."""
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["ARACLAIM_TEST_EXPERIMENT"] = experiment
+    run_ids = parallel_trainings(3, tiny_data, tmp_path, env)
+    assert (tmp_path / "mlruns" / "mlflow.db").is_file()  # the default store, created by the first of them
+    assert_same_finished_runs(run_ids, f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    assert {p.name for p in (tmp_path / "outputs").iterdir()} == {f"baseline-{r}" for r in run_ids}
+
+
+def test_parallel_trainings_against_a_server(tmp_path, tiny_data, server_url, experiment):
+    env = {**os.environ, "MLFLOW_TRACKING_URI": server_url, "ARACLAIM_TEST_EXPERIMENT": experiment}
+    run_ids = parallel_trainings(2, tiny_data, tmp_path, env)  # two suffice to collide on a new experiment
+    assert_same_finished_runs(run_ids, server_url)
+    assert not (tmp_path / "mlruns").exists()
 
 
 def test_train_and_eval_against_a_remote_server(workdir, tiny_data, mlflow_server, capsys):

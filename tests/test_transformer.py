@@ -136,9 +136,11 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(workdir, tiny_da
     monkeypatch.setattr(tracking, "log_metrics", log_metrics)
     (run_dir,) = Path("runs").iterdir()
     assert [p.name for p in run_dir.glob("checkpoint-*")] and not (run_dir / "model").exists()
+    assert run_dir.name.endswith(".partial")
 
     resumed = train(cfg, resume=True, runs_dir="runs")
-    assert run_dir.name.endswith(resumed.run_id)
+    assert run_dir.name == f"tiny-bert-{resumed.run_id}.partial" and not run_dir.exists()
+    assert resumed.model_dir == Path("runs") / f"tiny-bert-{resumed.run_id}" / "model"
     for split in ("dev", "select", "test", "gold_article"):
         assert resumed.scores[split]["macro_f1"] == full.scores[split]["macro_f1"], split
     texts = load_splits(cfg).dev.texts + PROBE
@@ -154,7 +156,15 @@ def test_saved_model_reloads_with_identical_probabilities(tiny_data, tmp_path, c
     cfg = load_config(REPO / "configs/tiny-bert.yaml", shrink(tiny_data) + TINY_BERT + extra)
     splits = load_splits(cfg)
     epochs = []
-    backend = transformer.fit(cfg, splits, tmp_path / "run", on_epoch=lambda m, step: epochs.append((step, m)))
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:  # tiny-bert trains on one thread (cpu_threads: 1); the caller's count comes back afterwards
+        backend = transformer.fit(cfg, splits, tmp_path / "run", on_epoch=lambda m, step: epochs.append((step, m)))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
     fine_tune = [m for _, m in epochs if "train_loss" in m]
     assert len(fine_tune) == 2
     assert {"train_loss", "dev_loss", "dev_epoch_macro_f1", "select_epoch_macro_f1"} <= set(fine_tune[0])
@@ -209,3 +219,20 @@ def test_transformer_configs_load_and_validate(name):
     assert (cfg.transformer.pretrain is None) == name.startswith("arabert")
     assert cfg.transformer.preprocess == ("arabert" if name.startswith("arabert") else "normalize")
     assert cfg.transformer.cue_fusion == name.endswith(("cues", "tiny-bert"))
+
+
+def test_resume_skips_a_checkpoint_that_a_kill_left_half_written(tmp_path):
+    def checkpoint(step, files):
+        path = tmp_path / f"checkpoint-{step}"
+        path.mkdir()
+        for name, text in files.items():
+            (path / name).write_text(text, encoding="utf-8")
+        return path
+
+    complete = {"model.safetensors": "w", "optimizer.pt": "o", "scheduler.pt": "s", "trainer_state.json": "{}"}
+    checkpoint(2, complete)
+    torn_state = checkpoint(3, {**complete, "trainer_state.json": '{"global_st'})
+    no_state = checkpoint(4, {"model.safetensors": "w"})
+    assert transformer.last_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")
+    assert not no_state.exists() and not torn_state.exists()
+    assert transformer.last_complete_checkpoint(tmp_path / "empty") is None

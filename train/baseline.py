@@ -8,13 +8,17 @@ features, whether the sentence opens with a continuation marker ("وأضاف"، 
 interactions with what came before, and whether a quotation is still open. During training the previous
 sentences' probabilities are out-of-fold (grouped by article), so the context block is trained on the
 kind of predictions it will see at labelling time.
+
+Saved with skops (`baseline.skops`), not pickle: loading rebuilds only allow-listed types (scikit-learn's own,
+numpy/scipy, and the two of ours in TRUSTED_TYPES) and never runs code that a model folder carries. A model saved
+by an older araclaim as `baseline.joblib` (a pickle) is refused with how to retrain or convert it.
 """
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
-import joblib
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -25,9 +29,15 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from train import context, cues, text
 from train.config import BaselineConfig
+from train.errors import ModelLoadError
 from train.labels import LABELS
 
-FILE = "baseline.joblib"
+FILE = "baseline.skops"
+LEGACY_FILE = "baseline.joblib"  # pickle, written before skops; never loaded (scripts/convert_baseline_model.py)
+# Types of ours inside a saved pipeline, beyond skops' defaults (scikit-learn estimators, numpy, scipy): the cue
+# transformer and the normaliser the TF-IDF vectorisers call. Anything else in a file is refused.
+TRUSTED_TYPES = ("train.baseline.CueFeatures", "train.text.normalize")
+_SAVED_KEYS = ("pipeline", "stacker", "context_size", "context_weight")
 # A sentence that continues the previous speaker: "وأضاف أن…"، "وتابع:"، "مشيرًا إلى…" (normalised forms).
 _CONTINUATION = re.compile(
     r"^[\"'«“]?\s*(?:[وف](?:اضاف|اضافت|تابع|تابعت|اوضح|اوضحت|لفت|لفتت|اشار|اشارت|استطرد|استدرك|ختم|زاد|"
@@ -124,8 +134,11 @@ class BaselineBackend:
         return sparse.hstack([features, sparse.csr_matrix(np.asarray(block) * self.context_weight)]).tocsr()
 
     def save(self, directory: Path) -> None:
-        joblib.dump({"pipeline": self.pipeline, "stacker": self.stacker, "context_size": self.context_size,
-                     "context_weight": self.context_weight}, Path(directory) / FILE)
+        """Write `baseline.skops` into `directory` (a folder that Classifier.save renames into place)."""
+        import skops.io
+
+        skops.io.dump({"pipeline": self.pipeline, "stacker": self.stacker, "context_size": self.context_size,
+                       "context_weight": self.context_weight}, Path(directory) / FILE)
 
 
 def fit(cfg: BaselineConfig, texts: list[str], labels: list[str], seed: int,
@@ -155,8 +168,36 @@ def fit(cfg: BaselineConfig, texts: list[str], labels: list[str], seed: int,
 
 
 def load(directory: str | Path) -> BaselineBackend:
-    """Backend loader used by train.model.Classifier.load."""
-    saved = joblib.load(Path(directory) / FILE)
-    if isinstance(saved, Pipeline):  # a model saved before context existed
-        return BaselineBackend(saved)
+    """Backend loader used by train.model.Classifier.load: `baseline.skops`, allow-listed types only.
+
+    Raises ModelLoadError for a missing, corrupt or untrusted file, and for a pickle from an older araclaim
+    (which it never opens: unpickling runs whatever code the file carries).
+    """
+    import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    path = Path(directory) / FILE
+    if not path.is_file():
+        if (Path(directory) / LEGACY_FILE).is_file():
+            raise ModelLoadError(
+                f"{Path(directory) / LEGACY_FILE}: a baseline saved as a pickle by an older araclaim; araclaim no "
+                "longer loads pickles (loading one runs any code it carries). Retrain it (`araclaim train --config "
+                "configs/baseline.yaml`), or, only if you made this file yourself, convert it: "
+                f"`.venv/bin/python scripts/convert_baseline_model.py {directory} --i-trust-this-file`")
+        raise ModelLoadError(f"{path}: missing; {directory} is not a complete baseline model (retrain it)")
+    try:
+        untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
+        if untrusted:
+            raise ModelLoadError(
+                f"{path} contains types araclaim does not trust: {', '.join(untrusted)}; it was not written by "
+                "araclaim's baseline (or was changed since) and is not loaded. Retrain the model")
+        saved = skops.io.load(path, trusted=list(TRUSTED_TYPES))
+    except UntrustedTypesFoundException as exc:
+        raise ModelLoadError(f"{path}: refused, untrusted content ({exc})") from exc
+    # What skops raises for a file that is unreadable, not a zip, or has a malformed schema (measured); the
+    # block calls nothing but skops, so a bug of ours is not hidden here.
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise ModelLoadError(f"{path}: not a readable skops model ({type(exc).__name__}: {exc}); retrain it") from exc
+    if not isinstance(saved, dict) or set(saved) != set(_SAVED_KEYS) or not isinstance(saved["pipeline"], Pipeline):
+        raise ModelLoadError(f"{path}: not a baseline model saved by araclaim (expected {', '.join(_SAVED_KEYS)})")
     return BaselineBackend(saved["pipeline"], saved["stacker"], saved["context_size"], saved["context_weight"])

@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 from train.calibration import METHODS as CALIBRATION_METHODS
 from train.context import MODES as CONTEXT_MODES
 from train.errors import ConfigError
+from train.paths import anchored, is_inside_project
 
 FAMILIES = ("baseline", "transformer", "ensemble")
 PREPROCESSING = ("arabert", "normalize")
@@ -92,7 +93,9 @@ class _Section(BaseModel):
 
 
 class DataConfig(_Section):
-    """Where the labelled files are. Paths are relative to the working directory (the repo root).
+    """Where the labelled files are. A relative path in a config inside the project is relative to the project
+    root (train/paths.py), from whatever directory the command runs; in a config file elsewhere, to that file's
+    folder; in `--set`, to the working directory.
 
     The protocol (issue #11): fit on `train`, choose epochs/variants on `select`, fit probability calibration
     and ensemble weights on `calibrate`, and only *report* `dev`, `test` and `gold`. The article splits are
@@ -370,6 +373,8 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys")
+    if not is_inside_project(path):
+        raw = _anchor_data_paths(raw, None, path.resolve().parent)
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
@@ -385,6 +390,37 @@ def _merge(base: dict, over: dict) -> dict:
         else:
             out[key] = value
     return out
+
+
+def _anchor_data_paths(raw: dict, keys: set[str] | None, base: Path) -> dict:
+    """`raw` with the relative paths of its `data` section (only `keys` of it, when given) made absolute
+    against `base`, so they no longer depend on where the command runs."""
+    data = raw.get("data")
+    if not isinstance(data, dict):
+        return raw
+    fixed = {}
+    for key, value in data.items():
+        if keys is not None and key not in keys:
+            fixed[key] = value
+        elif isinstance(value, str):
+            fixed[key] = anchored(value, base)
+        elif isinstance(value, list):
+            fixed[key] = [anchored(v, base) if isinstance(v, str) else v for v in value]
+        else:
+            fixed[key] = value
+    return {**raw, "data": fixed}
+
+
+def _override_data_keys(overrides) -> set[str] | None:
+    """The `data` keys that `--set` overrides name (None: the whole section)."""
+    keys: set[str] = set()
+    for item in overrides:
+        key = item.split("=", 1)[0].strip()
+        if key == "data":
+            return None
+        if key.startswith("data."):
+            keys.add(key.split(".")[1])
+    return keys
 
 
 def apply_overrides(raw: dict, overrides: list[str] | tuple[str, ...]) -> dict:
@@ -415,7 +451,11 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     raw = _read_yaml(path)
     raw.setdefault("name", path.stem)
     source = str(path) + (f" (with --set {' '.join(overrides)})" if overrides else "")
-    return _validate(apply_overrides(raw, overrides), source)
+    raw = apply_overrides(raw, overrides)
+    keys = _override_data_keys(overrides)
+    if keys is None or keys:  # a path typed on the command line is relative to where the user is
+        raw = _anchor_data_paths(raw, keys, Path.cwd())
+    return _validate(raw, source)
 
 
 def config_from_dict(raw: dict, source: str = "<dict>") -> Config:

@@ -157,6 +157,35 @@ def _opener_problems(files: dict[Path, list[Example]]) -> list[str]:
     return problems
 
 
+def leak_problems(training: list[Example], held_out: list[Example]) -> list[str]:
+    """Held-out sentences that training would see: the same normalised text, or a shared run of NGRAM words
+    (the leak rule `check_paths` applies between files). One problem per held-out sentence, naming both lines.
+
+    Training's data loading runs this on the files a config names, so a leak stops a run even when nobody
+    ran `araclaim data check` first.
+    """
+    def grams_of(words):
+        return {tuple(words[i:i + NGRAM]) for i in range(len(words) - NGRAM + 1)}
+
+    texts, grams = {}, {}
+    for ex in training:
+        words = tokens(ex.text)  # normalising is the costly part: once per sentence
+        texts.setdefault(" ".join(words), ex)
+        for gram in grams_of(words):
+            grams.setdefault(gram, ex)
+    problems = []
+    for ex in held_out:
+        words = tokens(ex.text)
+        same = texts.get(" ".join(words))
+        if same is not None:
+            problems.append(f"{same.where}: leak: the same text as held-out {ex.where}")
+            continue
+        shared = sorted(gram for gram in grams_of(words) if gram in grams)
+        if shared:
+            problems.append(f"{grams[shared[0]].where}: leak: shares '{' '.join(shared[0])}' with held-out {ex.where}")
+    return problems
+
+
 def check_paths(paths: list[str]) -> list[str]:
     """Every problem in the named files/directories, as `file:line: message` strings."""
     files, problems = {}, []

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from train import baseline, calibration, context, metrics, transformer
+from train.errors import ModelLoadError
 from train.labels import LABELS
 from train.model import Classifier
 
@@ -91,5 +92,7 @@ def load(directory: str | Path) -> EnsembleBackend:
     """Backend loader used by train.model.Classifier.load."""
     directory = Path(directory)
     meta = json.loads((directory / FILE).read_text(encoding="utf-8"))
+    if not isinstance(meta, dict) or not {"members", "temperatures", "weight"} <= set(meta):
+        raise ModelLoadError(f"{directory / FILE}: not an ensemble description written by araclaim; retrain it")
     members = [Classifier.load(directory / f"member{i}") for i in range(len(meta["members"]))]
     return EnsembleBackend(members, meta["temperatures"], meta["weight"])

@@ -12,13 +12,15 @@ Precisions (measured by scripts/bench_label.py, and on dev/gold accuracy, before
   quantised per batch); CPU only; selects the oneDNN quantized engine when present (a process-wide
   setting). Embeddings, LayerNorm and attention softmax stay in fp32.
 
-`set_threads(n)` fixes torch's intra-op thread count (and, once per process, the inter-op one).
+`threads(n)` sets torch's intra-op thread count for a block and restores the previous count after it, so
+a training run or a labelling command never leaves the process (a script, the test session) with its setting.
 """
 from __future__ import annotations
 
 import contextlib
 import os
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -27,14 +29,22 @@ from torch import nn
 PRECISIONS = ("fp32", "bf16", "int8")
 
 
-def set_threads(n: int | None = None) -> int:
-    """Use `n` threads (default: every core this process may run on); returns the number set."""
-    if not n:
-        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    torch.set_num_threads(int(n))
-    with contextlib.suppress(RuntimeError):  # allowed only before the first parallel region
-        torch.set_num_interop_threads(1)
-    return int(n)
+def cpu_count() -> int:
+    """Cores this process may run on (its affinity mask where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def threads(n: int | None = None) -> Iterator[int]:
+    """torch uses `n` intra-op threads (0 or None: every core this process may use) inside the block; the
+    previous count comes back after it, exception or not. Yields the number set."""
+    n = int(n) if n else cpu_count()
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        torch.set_num_threads(before)
 
 
 def bf16_supported() -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from train import context
+from train import atomic, context
 from train.calibration import Calibrator
 from train.errors import ModelLoadError
 from train.labels import LABELS
@@ -68,18 +68,23 @@ class Classifier:
         return [self.labels[i] for i in probs.argmax(axis=1)]
 
     def save(self, directory: str | Path) -> Path:
-        """Write the backend's files and `araclaim.json` into `directory`."""
+        """Write the backend's files and `araclaim.json` as the folder `directory`, atomically: a reader or a
+        killed run sees the previous folder (or none), never a half-written model."""
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        self.backend.save(directory)
-        meta = {"family": self.family, "labels": list(self.labels), "adjust": self.adjust,
-                "calibration": self.calibrator.to_dict(), "context_size": self.context_size}
-        (directory / MODEL_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        with atomic.directory(directory) as tmp:
+            self.backend.save(tmp)
+            meta = {"family": self.family, "labels": list(self.labels), "adjust": self.adjust,
+                    "calibration": self.calibrator.to_dict(), "context_size": self.context_size}
+            (tmp / MODEL_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> "Classifier":
-        """Restore a saved model; ModelLoadError says what is missing."""
+        """Restore a saved model; ModelLoadError says what is missing or malformed (with the cause chained).
+
+        Only data formats are read (JSON, skops with an allow-list, safetensors): no file in the folder is
+        unpickled or executed. A bug in a loader keeps its own exception and traceback.
+        """
         directory = Path(directory)
         meta_path = directory / MODEL_FILE
         if not meta_path.is_file():
@@ -87,15 +92,30 @@ class Classifier:
                 f"{directory} is not an araclaim model directory (no {MODEL_FILE}); pass a directory "
                 "written by `araclaim train`, an MLflow run id, or a runs:/ or models:/ URI"
             )
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
+            raise ModelLoadError(f"{meta_path}: unreadable ({type(exc).__name__}: {_first_line(exc)}); "
+                                 "retrain the model or copy the folder again") from exc
+        if not isinstance(meta, dict) or not isinstance(meta.get("labels"), list):
+            raise ModelLoadError(f"{meta_path}: not an araclaim model description (no 'labels' list)")
         family = meta.get("family")
         if family not in BACKENDS:
             raise ModelLoadError(f"{meta_path}: unknown model family {family!r} (known: {', '.join(BACKENDS)})")
-        backend = importlib.import_module(BACKENDS[family]).load(directory)
+        try:
+            backend = importlib.import_module(BACKENDS[family]).load(directory)
+        except (OSError, ValueError) as exc:  # a file of the folder missing, unreadable or malformed
+            raise ModelLoadError(
+                f"could not load model {directory}: {type(exc).__name__}: {_first_line(exc)} (is it a complete "
+                "model directory written by `araclaim train`?)") from exc
         adjust = tuple(meta["adjust"]) if meta.get("adjust") else None
         return cls(backend=backend, family=family, labels=tuple(meta["labels"]), adjust=adjust,
                    calibrator=Calibrator.from_dict(meta.get("calibration")),
                    context_size=int(meta.get("context_size", 0)))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def fit_prior_adjustment(probs: np.ndarray, gold: list[str], labels=LABELS, iters: int = 200) -> tuple[float, ...]:

@@ -6,6 +6,7 @@ used for a decision), save, and log the model. Family-specific fitting lives in 
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -13,11 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from train import calibration, context, metrics, tracking
+from train import atomic, calibration, context, metrics, tracking
 from train.config import Config, flatten, to_yaml
-from train.data import LabelledSet, load_labelled, load_many
-from train.errors import AraclaimError, ConfigError
+from train.data import MAX_PROBLEMS_SHOWN, LabelledSet, load_labelled, load_many
+from train.datacheck import leak_problems
+from train.errors import AraclaimError, ConfigError, DataError
 from train.model import Classifier, fit_prior_adjustment
+from train.paths import project_path
 from train.plots import confusion_figure, reliability_figure
 
 log = logging.getLogger(__name__)
@@ -48,17 +51,19 @@ class TrainResult:
     scores: dict[str, dict]  # split name -> metrics.scores() bundle (+ CI, ece)
 
 
-def _path(key: str, value: str) -> str:
-    """A configured data path that must exist: a missing one is a config error, never a silent fallback."""
-    if not Path(value).is_file():
-        raise ConfigError(f"data.{key} = {value!r}: no such file. Fix the path in the config or pass "
+def _path(key: str, value: str) -> Path:
+    """A configured data path (relative ones under the project root) that must exist: a missing one is a config
+    error, never a silent fallback."""
+    path = project_path(value)
+    if not path.is_file():
+        raise ConfigError(f"data.{key} = {value!r}: no such file ({path}). Fix the path in the config or pass "
                           f"--set data.{key}=<path to a .jsonl file> (the split files live in data/articles/)")
-    return value
+    return path
 
 
 def load_splits(cfg: Config) -> Splits:
     """Load and validate every file the config names (raises ConfigError for a missing path, DataError with
-    file:line for a bad record)."""
+    file:line for a bad record, and DataError naming both lines when a held-out sentence is in training data)."""
     d = cfg.data
     train = load_many([_path("train", p) for p in d.train], "train")
     dev = load_labelled(_path("dev", d.dev), "dev") if d.dev else None
@@ -66,7 +71,14 @@ def load_splits(cfg: Config) -> Splits:
     calibrate = load_labelled(_path("calibrate", d.calibrate), "calibrate")
     test = load_labelled(_path("test", d.test), "test")
     gold = tuple(load_labelled(_path("gold", p)) for p in d.gold)
-    return Splits(train, dev, select, calibrate, test, gold)
+    splits = Splits(train, dev, select, calibrate, test, gold)
+    leaks = leak_problems(list(train.examples), [e for s in splits.reported() for e in s.examples])
+    if leaks:
+        shown = leaks[:MAX_PROBLEMS_SHOWN]
+        more = f"\n... and {len(leaks) - len(shown)} more" if len(leaks) > len(shown) else ""
+        raise DataError("\n".join(shown) + more + "\nheld-out sentences must not be trained on: remove them from "
+                        "the training file (or from the held-out file); `araclaim data check` lists every leak")
+    return splits
 
 
 def fit_backend(cfg: Config, splits: Splits, run_dir: Path, resume: bool):
@@ -150,45 +162,111 @@ def calibrate(clf: Classifier, cfg: Config, data: LabelledSet) -> None:
 def train(cfg: Config, *, resume: bool = False, runs_dir: str | Path = "outputs") -> TrainResult:
     """Train `cfg` end to end and log one MLflow run; returns its id, model directory and scores.
 
+    The run folder is `<runs_dir>/<config>-<run id>.partial` while the run works (with `run.json`: run id,
+    config name and resolved config, written at start) and is renamed to `<config>-<run id>` when the model
+    is saved and logged. `resume` continues the newest unfinished run of exactly this config, in the same
+    MLflow run, and refuses (ConfigError with the differences) when the resolved config changed.
+
     >>> from train.config import load_config
     >>> result = train(load_config("configs/baseline.yaml"))   # doctest: +SKIP
     >>> result.scores["gold_article"]["macro_f1"]                 # doctest: +SKIP
     """
     splits = load_splits(cfg)  # before the run starts: bad data must not leave an empty run behind
     preflight(cfg)  # likewise a model that cannot be loaded (no weights, no hub)
+    runs_dir = Path(runs_dir)
+    params = flatten(cfg)
     previous = find_interrupted(cfg, runs_dir) if resume else None
     if resume and previous is None:
-        raise AraclaimError(f"--resume: no interrupted run of config {cfg.name!r} under {runs_dir}/ "
-                            "(one has a checkpoint but no finished model); start without --resume")
+        raise AraclaimError(f"--resume: no unfinished run of config {cfg.name!r} under {runs_dir}/ (an unfinished "
+                            f"run is a folder {cfg.name}-<run id>{PARTIAL}); start without --resume")
     started = time.perf_counter()
-    with tracking.training_run(cfg, to_yaml(cfg), flatten(cfg), previous) as run_id:
-        run_dir = Path(runs_dir) / f"{cfg.name}-{run_id}"
+    with tracking.training_run(cfg, to_yaml(cfg), params, previous.run_id if previous else None) as run_id:
         if previous is None:
-            _log_data(splits)
-            run_dir.mkdir(parents=True, exist_ok=True)
-        backend = fit_backend(cfg, splits, run_dir, resume)
+            work = runs_dir / f"{cfg.name}-{run_id}{PARTIAL}"
+            work.mkdir(parents=True)
+            atomic.write_text(work / RUN_FILE, json.dumps(
+                {"run_id": run_id, "config_name": cfg.name, "status": "running", "started": time.time(),
+                 "config": params}, ensure_ascii=False, indent=1))
+        else:
+            work = previous.path
+        _log_data(splits)  # again on resume: a kill may have come before it; MLflow keeps one copy
+        backend = fit_backend(cfg, splits, work, resume)
         members = [m.context_size for m in getattr(backend, "members", [])]
         clf = Classifier(backend, cfg.family, context_size=max([context.window_size(cfg.context, cfg.context_size),
                                                                 *members]))
         calibrate(clf, cfg, splits.calibrate)
         tracking.log_metrics({"train_seconds": time.perf_counter() - started})
         scores = _score_all(clf, splits, cfg.seed)
-        model_dir = clf.save(run_dir / "model")
+        model_dir = clf.save(work / "model")
         tracking.log_metrics({"model_size_mb": _size_mb(model_dir)})
         tracking.log_text(_label_map(clf), "label_map.json")
         uri = tracking.log_model(model_dir, splits.gold[0].texts if splits.gold else splits.test.texts,
                                  cfg.tracking.register_as, cfg.tracking.alias)
-    return TrainResult(run_id, model_dir, uri, scores)
+        final = _finish(work, runs_dir / f"{cfg.name}-{run_id}")
+    return TrainResult(run_id, final / "model", uri, scores)
 
 
-def find_interrupted(cfg: Config, runs_dir: str | Path) -> str | None:
-    """Run id of the newest run directory of this config that has checkpoints but no saved model."""
-    candidates = [d for d in Path(runs_dir).glob(f"{cfg.name}-*")
-                  if d.is_dir() and not (d / "model").exists() and any(d.glob("checkpoint-*"))]
+PARTIAL = ".partial"  # suffix of a run folder whose run has not finished
+RUN_FILE = "run.json"  # run id, config name, resolved config and status of a run folder
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """An unfinished run that `--resume` can continue."""
+
+    path: Path
+    run_id: str
+
+
+def _read_run_file(folder: Path) -> dict | None:
+    """The folder's run.json, or None when it has none (a folder from before run.json, or not a run)."""
+    try:
+        info = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise AraclaimError(f"{folder / RUN_FILE}: unreadable ({exc}); move the folder away or delete it") from exc
+    return info if isinstance(info, dict) else None
+
+
+def find_interrupted(cfg: Config, runs_dir: str | Path) -> RunFolder | None:
+    """The newest unfinished run folder of exactly this config (by the name recorded in its run.json, never by
+    a folder-name prefix: `tiny-bert` must not pick up `tiny-bert-plain`).
+
+    Raises ConfigError listing the differences when that run was started with another resolved config:
+    resuming it would silently keep the old vocabulary, data and parameters.
+    """
+    candidates = []
+    for folder in Path(runs_dir).glob(f"*{PARTIAL}"):
+        info = _read_run_file(folder) if folder.is_dir() else None
+        if info and info.get("config_name") == cfg.name and info.get("status") == "running":
+            candidates.append((float(info.get("started", 0)), folder, info))
     if not candidates:
         return None
-    newest = max(candidates, key=lambda d: d.stat().st_mtime)
-    return newest.name[len(cfg.name) + 1:]
+    _, folder, info = max(candidates, key=lambda c: c[0])
+    changes = config_diff(info.get("config", {}), flatten(cfg))
+    if changes:
+        raise ConfigError(
+            f"--resume: run {info['run_id']} ({folder}) was started with another config:\n"
+            + "\n".join(f"  {line}" for line in changes)
+            + "\nresume with the config and --set values it was started with, or start a new run without --resume")
+    return RunFolder(folder, info["run_id"])
+
+
+def config_diff(before: dict[str, str], now: dict[str, str]) -> list[str]:
+    """`key: old -> new` for every flattened config value that differs (missing keys shown as <unset>)."""
+    keys = sorted(set(before) | set(now))
+    return [f"{k}: {before.get(k, '<unset>')} (run) -> {now.get(k, '<unset>')} (now)"
+            for k in keys if before.get(k) != now.get(k)]
+
+
+def _finish(work: Path, final: Path) -> Path:
+    """Mark the run folder finished and give it its final name (a rename: it is complete or still .partial)."""
+    info = _read_run_file(work) or {}
+    atomic.write_text(work / RUN_FILE, json.dumps({**info, "status": "finished", "finished": time.time()},
+                                                  ensure_ascii=False, indent=1))
+    atomic.replace(work, final)
+    return final
 
 
 def _size_mb(directory: Path) -> float:
@@ -196,6 +274,4 @@ def _size_mb(directory: Path) -> float:
 
 
 def _label_map(clf: Classifier) -> str:
-    import json
-
     return json.dumps({i: label for i, label in enumerate(clf.labels)}, ensure_ascii=False, indent=2)

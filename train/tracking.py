@@ -9,13 +9,17 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
-import warnings
+import tempfile
+import time
+import weakref
 from pathlib import Path
 from urllib.parse import urlparse
 
+from train import atomic
 from train.errors import AraclaimError, ModelLoadError
 
 LOCAL_STORE = Path("mlruns")  # relative to the working directory (the repo root); git-ignored
@@ -36,21 +40,54 @@ def resolve_uri(configured: str | None) -> str:
     return configured or default_uri()
 
 
-def _is_local(uri: str) -> bool:
-    return urlparse(uri).scheme in ("sqlite", "file", "")
+def _sqlite_path(uri: str) -> Path | None:
+    """The database file of a local `sqlite:///` store (None for any other store)."""
+    return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
+
+
+def local_artifact_root(uri: str) -> Path | None:
+    """Where a local SQLite store keeps artifacts: `artifacts/` beside the database (None for other stores)."""
+    db = _sqlite_path(uri)
+    return None if db is None else db.resolve().parent / "artifacts"
 
 
 def connect(uri: str | None = None) -> str:
-    """Point MLflow at `uri` (or the default), failing fast if a remote server does not answer."""
+    """Point MLflow at `uri` (or the default): a local store is initialised once, a remote server must answer."""
     import mlflow
 
     uri = resolve_uri(uri)
-    if _is_local(uri) and uri.startswith("sqlite:///"):
-        Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    if _sqlite_path(uri) is not None:
+        _init_local_store(uri)
     else:
         _check_reachable(uri)
     mlflow.set_tracking_uri(uri)
     return uri
+
+
+_READY: set[str] = set()  # local stores this process has already initialised
+
+
+def _init_local_store(uri: str) -> None:
+    """Create (or migrate) a local SQLite store under a file lock beside it.
+
+    MLflow builds a new database by running its schema migrations; two processes doing that at once on a
+    fresh clone collide ("duplicate column name", "expected to match one row"), and all but one die. Holding
+    an exclusive lock while the first client is created makes the first process build the schema and every
+    other one find it complete; the kernel drops the lock when its holder exits, kill -9 included.
+    """
+    if uri in _READY:
+        return
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    db = _sqlite_path(uri)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with atomic.file_lock(db.with_name(db.name + ".lock")):
+        try:
+            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # builds the schema when new
+        except MlflowException as exc:  # e.g. a store from an older MLflow: its message says how to upgrade it
+            raise AraclaimError(f"MLflow store {db}: {_first_line(exc)}") from exc
+    _READY.add(uri)
 
 
 def _check_reachable(uri: str, timeout: float = 3.0) -> None:
@@ -69,16 +106,24 @@ def _check_reachable(uri: str, timeout: float = 3.0) -> None:
 
 
 def experiment_id(name: str) -> str:
-    """Get or create the experiment; local stores keep artifacts under ./mlruns/artifacts."""
+    """Get or create the experiment; a local store keeps artifacts beside its database (mlruns/artifacts).
+
+    Parallel runs may all find the experiment missing and all create it: the losers get
+    RESOURCE_ALREADY_EXISTS and use the winner's.
+    """
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     exp = mlflow.get_experiment_by_name(name)
     if exp is not None:
         return exp.experiment_id
-    location = None
-    if mlflow.get_tracking_uri().startswith("sqlite:///"):
-        location = (LOCAL_STORE / "artifacts").resolve().as_uri()
-    return mlflow.create_experiment(name, artifact_location=location)
+    root = local_artifact_root(mlflow.get_tracking_uri())
+    try:
+        return mlflow.create_experiment(name, artifact_location=root.as_uri() if root else None)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+        return mlflow.get_experiment_by_name(name).experiment_id
 
 
 def git_state() -> dict[str, str]:
@@ -99,20 +144,28 @@ def git_state() -> dict[str, str]:
 def training_run(cfg, config_yaml: str, params: dict[str, str], resume_run_id: str | None = None):
     """Start (or, with `resume_run_id`, reopen) a run for `cfg`; yields the run id.
 
-    A new run gets params, tags and the resolved config; a resumed one already has them.
+    The run gets params, tags and the resolved config; a resumed run gets them again (the same values: the
+    caller has checked the config is unchanged), since the process it resumes may have died before them.
     """
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     connect(cfg.tracking.uri)
     # MLflow writes "View run at <url>" to stdout when a run ends; stdout is reserved for the run id.
     with contextlib.redirect_stdout(sys.stderr):
         if resume_run_id:
-            with mlflow.start_run(run_id=resume_run_id) as run:
-                yield run.info.run_id
-            return
-        exp = experiment_id(cfg.tracking.experiment)
-        tags = {"config_name": cfg.name, "model_family": _family_tag(cfg), **git_state()}
-        with mlflow.start_run(experiment_id=exp, run_name=cfg.name, tags=tags) as run:
+            try:
+                active = mlflow.start_run(run_id=resume_run_id)
+            except MlflowException as exc:
+                raise AraclaimError(
+                    f"--resume: run {resume_run_id} is not in the tracking store {mlflow.get_tracking_uri()} "
+                    f"({_first_line(exc)}); resume with the store it started in (MLFLOW_TRACKING_URI, "
+                    "tracking.uri), or start a new run without --resume") from exc
+        else:
+            tags = {"config_name": cfg.name, "model_family": _family_tag(cfg), **git_state()}
+            active = mlflow.start_run(experiment_id=experiment_id(cfg.tracking.experiment), run_name=cfg.name,
+                                      tags=tags)
+        with active as run:
             mlflow.log_params(params)
             mlflow.log_text(config_yaml, "config.yaml")
             yield run.info.run_id
@@ -134,7 +187,26 @@ def log_dataset(path: str | Path, context: str, name: str) -> None:
     frame = pd.DataFrame([{"text": r.get("text", ""), "label": r.get("label", ""), "article": r.get("article") or ""}
                           for r in rows])
     dataset = mlflow.data.from_pandas(frame, source=str(Path(path).resolve()), name=name, targets="label")
-    mlflow.log_input(dataset, context=context)
+    _retry_concurrent(lambda: mlflow.log_input(dataset, context=context))
+
+
+def _retry_concurrent(write, attempts: int = 4):
+    """Run an MLflow write that parallel runs can collide on, retrying a few times.
+
+    Runs of one seed sweep log the same data files: each store checks that a dataset is new, then inserts
+    it, so two runs can both insert and the second hits the store's unique constraint (IntegrityError on
+    SQLite, BAD_REQUEST from a server). A retry finds the dataset there and links it. Other errors fail
+    the same way every time and are raised after the last attempt.
+    """
+    from mlflow.exceptions import MlflowException
+
+    for attempt in range(attempts):
+        try:
+            return write()
+        except MlflowException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
@@ -213,7 +285,7 @@ def _requirements(family: str) -> list[str]:
     """Pinned packages the logged model needs at load time (what `pip install` recreates it with)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    names = ["mlflow", "numpy", "pandas", "scikit-learn", "scipy", "joblib", "pyyaml"]
+    names = ["mlflow", "numpy", "pandas", "scikit-learn", "scipy", "skops", "pyyaml"]
     if family != "baseline":
         names += ["torch", "transformers", "tokenizers", "safetensors"]
     pins = []
@@ -246,48 +318,75 @@ def load_classifier(spec: str, tracking_uri: str | None = None):
 
     `spec` is a model directory, a 32-hex run id, or a runs:/ or models:/ URI (aliases such as
     models:/araclaim@champion included). run_id is None for a plain directory.
+
+    From MLflow only the araclaim model directory inside the logged model is read, with the same safe loaders
+    as a local folder: the pickled pyfunc wrapper and the code logged beside it are downloaded as files and
+    never unpickled, imported or run (README, "Reliability and model trust"). Expected failures (no such run or
+    model, an unreachable store, a malformed folder) raise ModelLoadError with the cause chained; anything else
+    is a bug and keeps its traceback.
     """
     from train.model import Classifier
 
     uri = model_uri(spec)
     if uri is None:
-        try:
-            return Classifier.load(spec), str(Path(spec).resolve()), None
-        except AraclaimError:
-            raise
-        except Exception as exc:  # a corrupt directory raises whatever its family's loader raises
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-            raise ModelLoadError(
-                f"could not load model {spec!r}: {type(exc).__name__}: {first} (is it a complete model "
-                "directory written by `araclaim train`, or a run that logged one?)") from None
-    import mlflow
-
+        return Classifier.load(spec), str(Path(spec).resolve()), None
     connect(tracking_uri)
+    local = Path(tempfile.mkdtemp(prefix="araclaim-model-"))
     try:
-        with warnings.catch_warnings():  # load-time notices about type hints and pickling, not the user's
-            warnings.simplefilter("ignore", UserWarning)
-            pyfunc = mlflow.pyfunc.load_model(uri)
-    except Exception as exc:  # MLflow raises many types for "not there"; all mean the same to a user
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        clf = Classifier.load(_download_model_dir(uri, local))
+    except BaseException:
+        shutil.rmtree(local, ignore_errors=True)
+        raise
+    weakref.finalize(clf, shutil.rmtree, local, True)  # lazily read files (tokenizers) stay while the model lives
+    return clf, uri, run_id_of(uri)
+
+
+def _download_model_dir(uri: str, destination: Path) -> Path:
+    """Download the logged model at `uri` as plain files and return its araclaim model directory."""
+    import mlflow
+    import yaml
+    from mlflow.exceptions import MlflowException
+
+    try:
+        root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(destination)))
+        mlmodel = yaml.safe_load((root / "MLmodel").read_text(encoding="utf-8"))
+    except (MlflowException, OSError, yaml.YAMLError) as exc:
         raise ModelLoadError(
-            f"could not load model {uri} from tracking store {mlflow.get_tracking_uri()}: {first}. "
+            f"could not load model {uri} from tracking store {mlflow.get_tracking_uri()}: {_first_line(exc)}. "
             "Check the run id or name with `araclaim compare` or `araclaim ui`, and that "
-            "MLFLOW_TRACKING_URI points at the store that has it"
-        ) from None
-    return pyfunc.unwrap_python_model().classifier, uri, run_id_of(uri)
+            "MLFLOW_TRACKING_URI points at the store that has it") from exc
+    try:
+        relative = mlmodel["flavors"]["python_function"]["artifacts"]["model_dir"]["path"]
+    except (KeyError, TypeError):
+        raise ModelLoadError(f"{uri} is not an araclaim model (its MLmodel names no model_dir artifact); pass a "
+                             "model logged by `araclaim train`") from None
+    directory = (root / str(relative)).resolve()
+    if not directory.is_relative_to(root.resolve()):  # a crafted MLmodel must not point outside the download
+        raise ModelLoadError(f"{uri}: its MLmodel points outside the model ({relative!r}); refusing it")
+    return directory
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def run_id_of(uri: str) -> str | None:
-    """The training run behind a runs:/ or models:/ URI (None for a directory)."""
+    """The training run behind a runs:/ or models:/ URI (None for a directory, or a model logged outside a run).
+
+    A registry that cannot answer is an error (ModelLoadError with the cause), not None: eval would otherwise
+    silently stop logging its scores back to the run.
+    """
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     if uri.startswith("runs:/"):
         return uri[len("runs:/"):].split("/")[0]
     if uri.startswith("models:/"):
         try:
             info = mlflow.models.get_model_info(uri)
-        except Exception:
-            return None
+        except (MlflowException, OSError) as exc:
+            raise ModelLoadError(f"cannot find the run of {uri} in {mlflow.get_tracking_uri()}: "
+                                 f"{_first_line(exc)}") from exc
         return info.run_id
     return None
 

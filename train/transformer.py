@@ -14,10 +14,12 @@ features so that labelling applies exactly what training applied.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
+import shutil
 import socket
 import threading
 from pathlib import Path
@@ -26,6 +28,7 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 from huggingface_hub.dataclasses import strict
+from safetensors import SafetensorError
 from torch import nn
 from transformers import (
     AutoConfig,
@@ -47,7 +50,7 @@ from transformers import (
 )
 from transformers.modeling_outputs import MaskedLMOutput, SequenceClassifierOutput
 
-from train import context, cues, infer, metrics, text
+from train import atomic, context, cues, infer, metrics, text
 from train.errors import ConfigError, ModelLoadError
 from train.labels import ID2LABEL, LABEL2ID, LABELS
 
@@ -58,7 +61,6 @@ PREPROCESSORS = {"arabert": text.arabert_preprocess, "normalize": text.normalize
 EVAL_BATCH_SIZE = 64  # inference only: no activations kept, so larger than training batches
 PROBE_TIMEOUT_S = 3.0  # how long the hub may take to accept a TCP connection before we call it unreachable
 PRETRAINED_DIR = "pretrained"  # tiny BERT encoder + tokenizer inside the run directory
-DONE_MARK = ".complete"  # written last, so a half-saved tiny encoder is rebuilt on --resume
 
 
 # --------------------------------------------------------------------------------------------------
@@ -212,11 +214,13 @@ def resolve_encoder(name_or_path: str) -> tuple[str, bool]:
         raise _load_error(name_or_path, f"no such directory {path}")
     from huggingface_hub import snapshot_download
 
+    from huggingface_hub.errors import EntryNotFoundError
+
     try:  # a complete enough snapshot in the cache: config + tokenizer files, no network
         snapshot = Path(snapshot_download(name_or_path, cache_dir=str(hf_cache_dir()), local_files_only=True))
         if (snapshot / "config.json").is_file():
             return str(snapshot), True
-    except Exception:  # noqa: BLE001 - any failure here just means "not cached"
+    except (OSError, ValueError, EntryNotFoundError):  # not cached (LocalEntryNotFoundError), or a bad cache entry
         pass
     if hub_offline():
         raise _load_error(name_or_path, "it is not in the cache and HF_HUB_OFFLINE is set")
@@ -312,6 +316,7 @@ class TransformerBackend:
         self.tokenizer = tokenizer
         self.meta = meta
         self.precision = precision
+        self.threads: int | None = None  # set by configure(); None leaves torch's thread count alone
         self._collate = _Collator(tokenizer)
         # probability columns in LABELS order, whatever ids the model config uses
         self._columns = [int(model.config.label2id[label]) for label in LABELS]
@@ -331,16 +336,19 @@ class TransformerBackend:
         if self.meta["cue_fusion"]:
             extra = {"cue_features": np.asarray([cues.extract(t) for t in texts], dtype=np.float32)
                      .reshape(len(texts), len(self.meta["cue_features"]))}
-        logits = infer.predict_logits(self.model, self.tokenizer, [prep(t) for t in texts],
-                                      batch_size=EVAL_BATCH_SIZE, max_length=self.meta["max_length"],
-                                      precision=self.precision, extra=extra, contexts=pairs)
+        scope = infer.threads(self.threads) if self.threads is not None else contextlib.nullcontext()
+        with scope:  # the configured thread count holds for this call only
+            logits = infer.predict_logits(self.model, self.tokenizer, [prep(t) for t in texts],
+                                          batch_size=EVAL_BATCH_SIZE, max_length=self.meta["max_length"],
+                                          precision=self.precision, extra=extra, contexts=pairs)
         return infer.softmax(logits)[:, self._columns]
 
     def configure(self, *, precision: str = "fp32", threads: int | None = None) -> None:
-        """Inference settings for batch labelling: CPU threads and fp32/bf16/int8 (train/infer.py)."""
-        infer.set_threads(threads)
+        """Inference settings for batch labelling: fp32/bf16/int8 (train/infer.py), and the CPU threads each
+        predict_proba call uses (None or 0: every core), set per call and restored after it."""
         self.model = infer.prepare(self.model, precision)
         self.precision = precision
+        self.threads = threads or 0
 
     def save(self, directory: Path) -> None:
         directory = Path(directory)
@@ -356,13 +364,21 @@ def load(directory: str | Path) -> TransformerBackend:
     if not meta_path.is_file():
         raise ModelLoadError(f"{directory} has no {META_FILE}; it was not written by araclaim's transformer family")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    missing = [k for k in ("preprocess", "max_length", "cue_fusion", "cue_features") if k not in meta]
+    if missing or meta["preprocess"] not in PREPROCESSORS:
+        raise ModelLoadError(f"{meta_path}: not a transformer description written by araclaim (missing or unknown: "
+                             f"{', '.join(missing) or 'preprocess ' + repr(meta['preprocess'])}); retrain the model")
     if meta["cue_fusion"] and list(meta["cue_features"]) != list(cues.FEATURE_NAMES):
         raise ModelLoadError(
             f"{directory}: the model was trained on cue features {meta['cue_features']} but train/cues.py now "
             f"extracts {list(cues.FEATURE_NAMES)}; retrain it, or use the code version it was trained with")
     model_cls = BertWithCuesForSequenceClassification if meta["cue_fusion"] else AutoModelForSequenceClassification
-    model = model_cls.from_pretrained(directory, local_files_only=True)
-    tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    try:
+        # safetensors only: a pickled .bin (torch.load) from a shared folder is not read
+        model = model_cls.from_pretrained(directory, local_files_only=True, use_safetensors=True)
+        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    except SafetensorError as exc:  # a corrupt weights file; missing files are OSError, handled by the caller
+        raise ModelLoadError(f"{directory}: corrupt weights ({exc}); retrain the model or copy it again") from exc
     if torch.cuda.is_available():
         model = model.to("cuda")
     return TransformerBackend(model, tokenizer, meta)
@@ -501,11 +517,17 @@ def _load_classifier(cfg, source: str, local_only: bool):
 
 
 def fit(cfg, splits, run_dir: Path, *, resume: bool = False, on_epoch=None) -> TransformerBackend:
-    """Fine-tune on splits.train, select the best epoch on splits.select; checkpoints in `run_dir`."""
+    """Fine-tune on splits.train, select the best epoch on splits.select; checkpoints in `run_dir`.
+
+    Runs with `transformer.cpu_threads` torch threads; the process's previous count is restored afterwards.
+    """
+    with infer.threads(cfg.transformer.cpu_threads) as threads:
+        return _fit(cfg, splits, Path(run_dir), resume, on_epoch, threads)
+
+
+def _fit(cfg, splits, run_dir: Path, resume: bool, on_epoch, threads: int) -> TransformerBackend:
     t = cfg.transformer
-    run_dir = Path(run_dir)
     precision = _precision(t.precision)
-    threads = infer.set_threads(t.cpu_threads)
     log.info("transformer: %s, precision %s, %d CPU threads", t.name_or_path if t.pretrain is None else
              "tiny-bert", precision, threads)
     if t.pretrain is not None:
@@ -545,10 +567,42 @@ def fit(cfg, splits, run_dir: Path, *, resume: bool = False, on_epoch=None) -> T
     )
     trainer.remove_callback(PrinterCallback)  # it prints logs to stdout, which carries only the run id
     report.trainer = trainer
-    trainer.train(resume_from_checkpoint=True if resume else None)
+    trainer.train(resume_from_checkpoint=last_complete_checkpoint(run_dir) if resume else None)
     log.info("best checkpoint %s (%s %.4f)", trainer.state.best_model_checkpoint, splits.select.name,
              trainer.state.best_metric or float("nan"))
     return TransformerBackend(trainer.model, tokenizer, _meta(cfg))
+
+
+# Files the Trainer needs to resume from a checkpoint; trainer_state.json is the last one it writes.
+CHECKPOINT_FILES = ("trainer_state.json", "optimizer.pt", "scheduler.pt")
+
+
+def last_complete_checkpoint(run_dir: Path) -> str | None:
+    """The newest `checkpoint-N` of `run_dir` that a killed run finished writing, or None (start afresh).
+
+    The Trainer writes checkpoints in place, so kill -9 can leave a newer one without its state (or an older
+    one half-deleted by rotation); those are removed here and training resumes from the last complete one.
+    """
+    found = []
+    for path in Path(run_dir).glob("checkpoint-*"):
+        if path.is_dir() and path.name.split("-")[-1].isdigit():
+            found.append((int(path.name.split("-")[-1]), path))
+    for _, path in sorted(found, reverse=True):
+        if _checkpoint_complete(path):
+            return str(path)
+        log.warning("removing incomplete checkpoint %s (left by an interrupted run)", path)
+        shutil.rmtree(path)
+    return None
+
+
+def _checkpoint_complete(path: Path) -> bool:
+    if not all((path / name).is_file() for name in CHECKPOINT_FILES) or not any(path.glob("*.safetensors")):
+        return False
+    try:
+        json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+    except ValueError:
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------------------------------
@@ -653,7 +707,7 @@ def build_tiny_bert(cfg, splits, run_dir: Path, precision: str = "fp32", on_epoc
     """
     t, p = cfg.transformer, cfg.transformer.pretrain
     out = Path(run_dir) / PRETRAINED_DIR
-    if (out / DONE_MARK).is_file():
+    if out.is_dir():  # written atomically below, so a folder that exists is complete
         return out
     prep = PREPROCESSORS[t.preprocess]
     texts = [prep(s) for s in pretraining_texts(splits)]
@@ -678,11 +732,10 @@ def build_tiny_bert(cfg, splits, run_dir: Path, precision: str = "fp32", on_epoc
                           callbacks=[mlm_report])
         trainer.remove_callback(PrinterCallback)
         trainer.train()
-    out.mkdir(parents=True, exist_ok=True)
     model.config.architectures = ["BertForMaskedLM"]  # same weights; loads as the standard class
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    (out / DONE_MARK).write_text("", encoding="utf-8")
+    with atomic.directory(out) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
     log.info("tiny BERT: %d word-pieces, %.1fM parameters, saved to %s", len(tokenizer),
              sum(x.numel() for x in model.parameters()) / 1e6, out)
     return out
