@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml
 # DEMO_CONFIG is the variant that wins on select (README, "Results"); it is scored and used to
 # label the sample. DEMO_ALSO are trained beside it for the comparison table (the offline transformer).
 DEMO_ALSO ?= baseline tiny-bert
-TRAIN_DEPS := $(STAMP) configs/base.yaml data/*.jsonl data/gold/*.jsonl train/*.py
+TRAIN_DEPS := $(STAMP) configs/base.yaml data/*.jsonl data/articles/*.jsonl data/gold/*.jsonl train/*.py
 
 $(DEMO)/%.run_id: configs/%.yaml $(TRAIN_DEPS)
 	@mkdir -p $(DEMO)
