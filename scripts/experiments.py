@@ -28,6 +28,7 @@ from eval.evaluate import _majority  # noqa: E402
 from eval.harness import RuleLabeller, evaluate  # noqa: E402
 from train import atomic  # noqa: E402
 from train.config import load_config  # noqa: E402
+from train.errors import AraclaimError  # noqa: E402
 from train.pipeline import load_splits, train  # noqa: E402
 
 CONTEXTS = ("none", "previous", "window")
@@ -164,7 +165,10 @@ def main() -> None:
     for r in rows:
         r["train_seconds"] = _train_seconds(r["run_id"])
     winner = max(rows, key=lambda r: r["scores"]["select"]["macro_f1"])
-    winner["scores"]["test"]["review"] = _review(winner["run_id"])
+    try:
+        winner["scores"]["test"]["review"] = _review(winner["run_id"])
+    except AraclaimError as exc:  # e.g. a run saved in an older model format; the table stands without it
+        print(f"no review table: {exc}", file=sys.stderr)
     table = markdown(rows + reference_rows(), winner)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(args.out, table + "\n")
