@@ -109,6 +109,17 @@ def make_tiny_data(root: Path) -> dict[str, Path]:
     }
 
 
+def save_tiny_baseline(directory: Path) -> Path:
+    """A baseline fitted on the TINY sentences (no context), saved to `directory`: a model folder for tests."""
+    from train.baseline import fit
+    from train.config import BaselineConfig
+    from train.model import Classifier
+
+    texts = [s for sents in TINY.values() for s in sents]
+    labels = [lab for lab, sents in TINY.items() for _ in sents]
+    return Classifier(fit(BaselineConfig(min_df=1), texts, labels, seed=13), "baseline").save(directory)
+
+
 @pytest.fixture
 def tiny_data(tmp_path) -> dict[str, Path]:
     return make_tiny_data(tmp_path)

@@ -21,7 +21,7 @@ from eval.cli import main
 from train.config import load_config
 from train.pipeline import PARTIAL, train
 
-from conftest import REPO, TINY, araclaim, shrink, train_args
+from conftest import REPO, TINY, araclaim, save_tiny_baseline, shrink, train_args
 
 KILLS = 3  # kill points per command (train: 2, its restarts cost the most)
 
@@ -86,14 +86,7 @@ def test_kill_train_then_resume_gives_the_uninterrupted_result(workdir, tiny_dat
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    from train.baseline import fit
-    from train.config import BaselineConfig
-    from train.model import Classifier
-
-    texts = [s for sents in TINY.values() for s in sents]
-    labels = [lab for lab, sents in TINY.items() for _ in sents]
-    return Classifier(fit(BaselineConfig(min_df=1), texts, labels, seed=13), "baseline").save(
-        tmp_path_factory.mktemp("model") / "model")
+    return save_tiny_baseline(tmp_path_factory.mktemp("model") / "model")
 
 
 def articles(start: int, stop: int) -> str:

@@ -11,7 +11,7 @@ from train.config import load_config
 from train.errors import DataError
 from train.pipeline import _path, load_splits
 
-from conftest import REPO, TINY, make_tiny_data, shrink, train_args, write_jsonl
+from conftest import REPO, TINY, make_tiny_data, save_tiny_baseline, shrink, train_args, write_jsonl
 
 
 def test_split_paths_resolve_against_the_project_or_the_config_file(tmp_path, monkeypatch):
@@ -65,14 +65,7 @@ def test_majority_reference_without_its_source_is_an_error(tmp_path):
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    from train.baseline import fit
-    from train.config import BaselineConfig
-    from train.model import Classifier
-
-    texts = [s for sents in TINY.values() for s in sents]
-    labels = [lab for lab, sents in TINY.items() for _ in sents]
-    return Classifier(fit(BaselineConfig(min_df=1), texts, labels, seed=13), "baseline").save(
-        tmp_path_factory.mktemp("model") / "model")
+    return save_tiny_baseline(tmp_path_factory.mktemp("model") / "model")
 
 
 def test_a_bug_in_a_model_loader_keeps_its_traceback(model_dir, monkeypatch, tmp_path):
