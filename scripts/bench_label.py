@@ -227,7 +227,7 @@ def accuracy_table(model_dir: str, args) -> str:
     from train.data import load_labelled
 
     clf32 = Classifier.load(model_dir)
-    names = ("data/dev.jsonl", "data/dev_articles.jsonl", "data/gold/article.jsonl")
+    names = ("data/dev.jsonl", "data/articles/select.jsonl", "data/gold/article.jsonl")
     sets = [load_labelled(REPO / p) for p in names if (REPO / p).exists()]
     lines = [f"accuracy of {model_dir} by precision (agreement with fp32, macro-F1, change in points)"]
     ref = {data.name: clf32.predict(data.texts) for data in sets}  # the backend's own predict_proba
