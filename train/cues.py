@@ -65,6 +65,7 @@ _FRAME_FEATURES = ("report_verb", "attribution_marker", "hearsay", "forecast", "
 class _Group(NamedTuple):
     kind: str                 # "verb", "noun", "phrase" or "regex"
     entries: tuple[str, ...]
+    needs: tuple[str, ...] = ()  # regex groups: strings one of which every match contains (for the prefilter)
 
 
 def _verb(*entries: str) -> _Group:
@@ -79,8 +80,8 @@ def _phrase(*entries: str) -> _Group:
     return _Group("phrase", entries)
 
 
-def _regex(pattern: str) -> _Group:
-    return _Group("regex", (pattern,))
+def _regex(pattern: str, needs: tuple[str, ...] = ()) -> _Group:
+    return _Group("regex", (pattern,), needs)
 
 
 def _adjectives(*bases: str) -> tuple[str, ...]:
@@ -225,7 +226,7 @@ LEXICON: dict[str, tuple[_Group, ...]] = {
         # next word must start with ي or ت and not be one of the ت-initial perfects. ن is left out: in news
         # it starts perfects (قد نشر، قد نفذ) far more often than "we may".
         _regex(r"(?<!\w)[وف]?(?P<cue>قد\s+(?!(?:" + "|".join(normalize(w) for w in _TA_PERFECTS)
-               + r")(?!\w))[يت]\w+)"),
+               + r")(?!\w))[يت]\w+)", needs=("قد",)),
     ),
     "modal": (
         _phrase("يجب", "يتوجب", "يتعين", "ينبغي", "لا بد", "لابد", "من الضروري", "من الواجب",
@@ -354,8 +355,103 @@ def _compile(group: _Group) -> re.Pattern:
     return re.compile(rf"(?<!\w){_PREFIX[group.kind]}(?P<cue>{body})(?!\w)")
 
 
-_PATTERNS = {f: tuple(_compile(g) for g in groups) for f, groups in LEXICON.items()}
+class _Matcher:
+    """A group's pattern, run on a text only over the entries that text can match.
+
+    Every match of an entry contains one spelling of each of the entry's words (proclitics and suffixes
+    only add characters around them), and its first word starts at most 4 characters (the longest
+    proclitic run, وبال) into a word of the text. An entry whose first word is spelt at no such place, or
+    one of whose other words has no spelling in the text, can match nowhere in it; dropping such branches
+    from the alternation leaves the result of every search unchanged (the regex engine returns the first
+    successful path, and a branch that never succeeds is not on it). So a group runs as the alternation of
+    its remaining entries, in the original order - usually none or one - instead of as a long alternation
+    that Python's `re` tries entry by entry at every word start. Sub-patterns are compiled on first use.
+    """
+
+    def __init__(self, group: _Group):
+        self.group = group
+        self.pattern = _compile(group)
+        if group.kind == "regex":
+            self.needs = tuple(normalize(n) for n in group.needs)
+            return
+        regexes = [_entry(e) for e in group.entries]
+        order = sorted(range(len(regexes)), key=lambda i: len(regexes[i]), reverse=True)  # _compile's order
+        self.regexes = [regexes[i] for i in order]
+        self.words = [[tuple(normalize(w.rstrip("*")) for w in token.split("|"))
+                       for token in group.entries[i].split() if not token.startswith("…")] for i in order]
+        assert all(not group.entries[i].split()[0].startswith("…") for i in order), group  # see _candidates
+        self._compiled: dict[tuple[int, ...], re.Pattern] = {}
+
+    def finditer(self, t: str, candidates: set[int] | None):
+        """Like `self.pattern.finditer(t)`; `candidates` are the entries whose first word `_candidates`
+        found in `t` (None: unknown, run the whole pattern)."""
+        if self.group.kind == "regex":
+            return self.pattern.finditer(t) if not self.needs or any(n in t for n in self.needs) else ()
+        if candidates is None:
+            return self.pattern.finditer(t)
+        if not candidates:
+            return ()
+        live = tuple(sorted(pos for pos in candidates
+                            if all(any(w in t for w in spellings) for spellings in self.words[pos][1:])))
+        if not live:
+            return ()
+        pattern = self._compiled.get(live)
+        if pattern is None:
+            if len(self._compiled) > 4096:  # bounded: a long run meets many combinations
+                self._compiled.clear()
+            body = "|".join(self.regexes[pos] for pos in live)
+            pattern = self._compiled[live] = re.compile(rf"(?<!\w){_PREFIX[self.group.kind]}(?P<cue>{body})(?!\w)")
+        return pattern.finditer(t)
+
+
+_PATTERNS = {f: tuple(_Matcher(g) for g in groups) for f, groups in LEXICON.items()}
 _EXCLUSIONS = {f: _compile(_phrase(*entries)) for f, entries in EXCLUDE.items()}
+_PROCLITICS = 4   # longest proclitic run before a first word: و/ف + ب/ك + ال (وبال)
+_KEY = 3          # first-word spellings are indexed by their first 3 characters
+
+# First-word spellings made of word characters only: key (first 3 characters) -> [(feature, group number,
+# entry position, spelling)]. Such a spelling can only start inside a word (see _word_candidates); the
+# others are looked for anywhere with `in`.
+_FIRST_WORDS: dict[str, list[tuple[str, int, int, str]]] = {}
+_ANYWHERE: list[tuple[str, int, int, str]] = []
+for _f, _matchers in _PATTERNS.items():
+    for _g, _m in enumerate(_matchers):
+        for _pos, _words in enumerate(getattr(_m, "words", ())):
+            for _sp in set(_words[0]):
+                if re.fullmatch(r"\w+", _sp):
+                    _FIRST_WORDS.setdefault(_sp[:_KEY], []).append((_f, _g, _pos, _sp))
+                else:
+                    _ANYWHERE.append((_f, _g, _pos, _sp))
+_WORD_RUN = re.compile(r"\w+")
+_BY_WORD: dict[str, tuple[tuple[str, int, int], ...]] = {}  # memo of _word_candidates; words recur a lot
+_BY_WORD_MAX = 200_000
+
+
+def _word_candidates(word: str) -> tuple[tuple[str, int, int], ...]:
+    """(feature, group number, entry position) of every first-word spelling found in `word` (a run of word
+    characters) at its start or up to _PROCLITICS characters into it."""
+    out = _BY_WORD.get(word)
+    if out is None:
+        out = tuple({(f, g, pos) for k in range(min(_PROCLITICS + 1, len(word))) for n in range(1, _KEY + 1)
+                     for f, g, pos, sp in _FIRST_WORDS.get(word[k:k + n], ()) if word.startswith(sp, k)})
+        if len(_BY_WORD) >= _BY_WORD_MAX:
+            _BY_WORD.clear()
+        _BY_WORD[word] = out
+    return out
+
+
+def _candidates(t: str) -> dict[tuple[str, int], set[int]]:
+    """(feature, group number) -> positions of the entries whose first word is spelt where a match could
+    start: at a word start or up to _PROCLITICS characters into the word (anywhere, for spellings that do
+    not begin with a word character)."""
+    found: dict[tuple[str, int], set[int]] = {}
+    for word in _WORD_RUN.findall(t):
+        for f, g, pos in _word_candidates(word):
+            found.setdefault((f, g), set()).add(pos)
+    for f, g, pos, sp in _ANYWHERE:
+        if sp in t:
+            found.setdefault((f, g), set()).add(pos)
+    return found
 
 
 # --------------------------------------------------------------------------------------------------
@@ -368,10 +464,15 @@ class _Hit(NamedTuple):
     cue: str
 
 
-def _lexical_hits(t: str, feature: str) -> list[_Hit]:
-    """Hits of one feature's groups, minus excluded spans, one per start position (the longest)."""
-    hits = [_Hit(m.start(), m.end(), m.group("cue")) for p in _PATTERNS[feature] for m in p.finditer(t)]
-    if feature in _EXCLUSIONS:
+def _lexical_hits(t: str, feature: str, candidates: dict | None = None) -> list[_Hit]:
+    """Hits of one feature's groups, minus excluded spans, one per start position (the longest).
+
+    `candidates` is `_candidates(t)`, computed once per sentence for every feature (see _Matcher)."""
+    if candidates is None:
+        candidates = _candidates(t)
+    hits = [_Hit(m.start(), m.end(), m.group("cue")) for g, matcher in enumerate(_PATTERNS[feature])
+            for m in matcher.finditer(t, candidates.get((feature, g), ()))]
+    if hits and feature in _EXCLUSIONS:
         banned = [m.span() for m in _EXCLUSIONS[feature].finditer(t)]
         hits = [h for h in hits if not any(s < h.end and h.start < e for s, e in banned)]
     best: dict[int, _Hit] = {}
@@ -439,7 +540,8 @@ def _quote_structure(t: str, hits: dict[str, list[_Hit]], colon: list[str]) -> d
 def _analyse(text: str) -> dict[str, list[str]]:
     """Every feature's cue strings, in FEATURE_NAMES order (empty lists for features that did not fire)."""
     t = normalize(text)
-    hits = {f: _lexical_hits(t, f) for f in LEXICON}
+    candidates = _candidates(t)
+    hits = {f: _lexical_hits(t, f, candidates) for f in LEXICON}
     hits["denial"], hits["not_denied"] = _split_negated(t, hits["denial"])
     # a negated reporting verb reports that nothing was said: a negated fact (لم تعلن الحكومة عن خطة)
     hits["report_verb"] = [h for h in hits["report_verb"] if not _negator(t, h)]
