@@ -23,9 +23,10 @@ labels only the rest. The output directory is created when missing. Errors in on
 UTF-8, bad record) are reported, the other inputs are labelled, and the exit code is 1; empty inputs are
 warnings. A missing input or a model that does not load stops the run before any input is read (exit 2).
 
-Speed: sentences of up to `--window` sentences' worth of articles are sorted by length and predicted in
-batches of `--batch-size` (dynamic padding in the transformer backend); memory is bounded by the window,
-not by the number of articles. `--precision` and `--threads` go to the backend's `configure` hook.
+Speed: up to `--window` sentences' worth of articles are predicted in one call (or in calls of `--batch-size`),
+so normalisation and cue features are computed once per sentence and shared by every consumer, and the
+transformer backend sorts the call's sentences by length into padded batches; memory is bounded by the
+window, not by the number of articles. `--precision` and `--threads` go to the backend's `configure` hook.
 """
 from __future__ import annotations
 
@@ -226,8 +227,8 @@ class Labelled:
 class Options:
     """How `label_articles` batches and segments."""
 
-    batch_size: int = 64
-    window: int = 2048  # sentences pooled (and length-sorted) across articles before predicting
+    batch_size: int | None = None  # sentences per predict call; None: the whole window in one call
+    window: int = 2048  # sentences pooled across articles before predicting
     presplit: bool = False
     max_chars: int = MAX_CHARS
     on_batch: object = None  # callable(n_sentences) after each batch, for progress
@@ -255,13 +256,18 @@ def label_articles(classifier, items: Iterable[Article | Failure], model_uri: st
 
 
 def _predict_window(classifier, pending, model_uri: str, opts: Options) -> Iterator[Labelled]:
-    """Predict every sentence of the pending articles in length-sorted batches, then emit the articles."""
+    """Predict every sentence of the pending articles, then emit the articles.
+
+    By default the whole window is one predict call, in article order: each sentence is then featurised once
+    although it is also the next sentence's context (train/features.py), and the transformer backend sorts
+    the call's sentences by length into its own padded batches (train/infer.py).
+    """
     todo = [(a, j) for a, (_, spans) in enumerate(pending) for j, s in enumerate(spans) if not s.skip]
     ctx = _contexts(pending, todo, 0 if opts.presplit else getattr(classifier, "context_size", 0))
-    todo.sort(key=lambda aj: len(pending[aj[0]][1][aj[1]].text))
     probs: dict[tuple[int, int], list[float]] = {}
-    for lo in range(0, len(todo), opts.batch_size):
-        chunk = todo[lo:lo + opts.batch_size]
+    step = opts.batch_size or max(len(todo), 1)
+    for lo in range(0, len(todo), step):
+        chunk = todo[lo:lo + step]
         texts = [pending[a][1][j].text for a, j in chunk]
         rows = classifier.predict_proba(texts, [ctx[key] for key in chunk]) if ctx else classifier.predict_proba(texts)
         probs.update({key: row for key, row in zip(chunk, rows)})
@@ -571,9 +577,11 @@ def add_label_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
                         help="transformer inference precision (default fp32; the baseline ignores it)")
     parser.add_argument("--threads", type=int, help="CPU threads for inference (default: all cores)")
-    parser.add_argument("--batch-size", type=int, default=64, help="sentences per model call (default 64)")
+    parser.add_argument("--batch-size", type=int,
+                        help="sentences per model call (default: the whole window; transformers still run "
+                             "length-sorted batches of 64 inside it)")
     parser.add_argument("--window", type=int, default=2048,
-                        help="sentences pooled across articles and sorted by length before batching (default 2048)")
+                        help="sentences pooled across articles before predicting (default 2048)")
 
 
 def _check_args(args) -> tuple[Path, str]:

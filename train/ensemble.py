@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from train import baseline, calibration, context, metrics, transformer
+from train.features import SentenceFeatures
 from train.labels import LABELS
 from train.model import Classifier
 
@@ -39,8 +40,14 @@ class EnsembleBackend:
     def __init__(self, members: list[Classifier], temperatures: list[float], weight: float):
         self.members, self.temperatures, self.weight = members, temperatures, weight
 
-    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None) -> np.ndarray:
-        base, tf = (temper(m.predict_proba(texts, contexts), t) for m, t in zip(self.members, self.temperatures))
+    shares_features = True  # predict_proba takes the call's SentenceFeatures (train/model.py)
+
+    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None,
+                      features: SentenceFeatures | None = None) -> np.ndarray:
+        """The weighted mix; both members read the same normalised text and cue features (`features`)."""
+        features = features or SentenceFeatures()
+        base, tf = (temper(m.predict_proba(texts, contexts, features=features), t)
+                    for m, t in zip(self.members, self.temperatures))
         return (1 - self.weight) * base + self.weight * tf
 
     def configure(self, *, precision: str = "fp32", threads: int | None = None) -> None:

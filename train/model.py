@@ -16,6 +16,7 @@ import numpy as np
 from train import context
 from train.calibration import Calibrator
 from train.errors import ModelLoadError
+from train.features import SentenceFeatures
 from train.labels import LABELS
 
 MODEL_FILE = "araclaim.json"
@@ -47,16 +48,22 @@ class Classifier:
     context_size: int = 0
 
     def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None, *,
-                      calibrated: bool = True) -> np.ndarray:
+                      calibrated: bool = True, features: SentenceFeatures | None = None) -> np.ndarray:
         """Rows of class probabilities, columns in `self.labels` order.
 
         `contexts[i]` holds the sentences before `texts[i]` in its article, oldest first (train/context.py).
         `calibrated=False` gives the probabilities before calibration (to measure what calibration buys).
+        `features` is a SentenceFeatures to share with other models predicting the same call (an ensemble's
+        members); by default each call gets its own, so nothing is kept between calls.
         """
         if not texts:
             return np.zeros((0, len(self.labels)))
         ctx = context.trim(contexts, self.context_size, len(texts)) if self.context_size else None
-        probs = np.asarray(self.backend.predict_proba(list(texts), ctx), dtype=np.float64)
+        if getattr(self.backend, "shares_features", False):
+            raw = self.backend.predict_proba(list(texts), ctx, features=features or SentenceFeatures())
+        else:
+            raw = self.backend.predict_proba(list(texts), ctx)
+        probs = np.asarray(raw, dtype=np.float64)
         if self.adjust is not None:
             probs = probs * np.asarray(self.adjust)
             probs = probs / probs.sum(axis=1, keepdims=True)

@@ -49,6 +49,7 @@ from transformers.modeling_outputs import MaskedLMOutput, SequenceClassifierOutp
 
 from train import context, cues, infer, metrics, text
 from train.errors import ConfigError, ModelLoadError
+from train.features import SentenceFeatures
 from train.labels import ID2LABEL, LABEL2ID, LABELS
 
 log = logging.getLogger(__name__)
@@ -312,27 +313,32 @@ class TransformerBackend:
         self.tokenizer = tokenizer
         self.meta = meta
         self.precision = precision
+        self.batch_size = EVAL_BATCH_SIZE
         self._collate = _Collator(tokenizer)
         # probability columns in LABELS order, whatever ids the model config uses
         self._columns = [int(model.config.label2id[label]) for label in LABELS]
 
-    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None) -> np.ndarray:
+    shares_features = True  # predict_proba takes the call's SentenceFeatures (train/model.py)
+
+    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None,
+                      features: SentenceFeatures | None = None) -> np.ndarray:
         """Softmax over the logits; length-sorted, dynamically padded batches (train/infer.py).
 
         With a context-reading model, `contexts` (previous sentences per row) become the pair's first segment.
+        `features` shares normalised text and cue features with the rest of the call (an ensemble's baseline).
         """
         texts = list(texts)
-        prep = PREPROCESSORS[self.meta["preprocess"]]
+        features = features or SentenceFeatures()
+        prep = features.normalized if self.meta["preprocess"] == "normalize" else PREPROCESSORS[self.meta["preprocess"]]
         pairs = None
         if self.meta.get("context_size"):
-            pairs = joined_contexts(context.trim(contexts, self.meta["context_size"], len(texts)),
-                                    self.meta["preprocess"])
+            rows = context.trim(contexts, self.meta["context_size"], len(texts))
+            pairs = [" ".join(prep(s) for s in row) for row in rows]  # joined_contexts, with shared normalisation
         extra = None
         if self.meta["cue_fusion"]:
-            extra = {"cue_features": np.asarray([cues.extract(t) for t in texts], dtype=np.float32)
-                     .reshape(len(texts), len(self.meta["cue_features"]))}
+            extra = {"cue_features": features.cue_matrix(texts).astype(np.float32)}
         logits = infer.predict_logits(self.model, self.tokenizer, [prep(t) for t in texts],
-                                      batch_size=EVAL_BATCH_SIZE, max_length=self.meta["max_length"],
+                                      batch_size=self.batch_size, max_length=self.meta["max_length"],
                                       precision=self.precision, extra=extra, contexts=pairs)
         return infer.softmax(logits)[:, self._columns]
 
