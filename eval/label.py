@@ -531,21 +531,27 @@ class Progress:
             print(file=sys.stderr)
 
 
-def configure_backend(classifier, precision: str, threads: int | None) -> list:
-    """Pass precision/threads to `backend.configure(precision=, threads=)` when the backend has it.
+def configure_backend(classifier, precision: str, threads: int | None, *, quiet: bool = False) -> list:
+    """Pass precision/threads to `backend.configure(...)` when the backend has it, and say what it chose.
 
-    Backends without the hook (the scikit-learn baseline) always run in fp32: a precision other than fp32
-    is ignored with a note, and --threads caps the BLAS/OpenMP pools through threadpoolctl. Returns objects to
-    keep alive for the run.
+    With `auto` the backend picks the fastest inference mode (precision and engine) among those the model's
+    record allows (within 1 point of fp32 select macro-F1; train/model.Classifier.allowed_modes), timed once
+    per machine. Backends without the hook (the scikit-learn baseline) always run in fp32: a precision other
+    than fp32 or auto is ignored with a note, and --threads caps the BLAS/OpenMP pools through threadpoolctl.
+    Returns objects to keep alive for the run.
     """
     configure = getattr(classifier.backend, "configure", None)
     if callable(configure):
+        say = (lambda msg: None) if quiet else (lambda msg: print(f"araclaim label: {msg}", file=sys.stderr))
+        allowed = classifier.allowed_modes() if hasattr(classifier, "allowed_modes") else None
         try:
-            configure(precision=precision, threads=threads)
+            chosen = configure(precision=precision, threads=threads, allowed=allowed, log=say) or {}
         except (ValueError, RuntimeError) as exc:
             raise AraclaimError(f"--precision {precision}: {exc}") from None
+        if chosen.get("mode"):
+            say(_describe_choice(precision, chosen, allowed, getattr(classifier, "precision_record", None)))
         return []
-    if precision != "fp32":
+    if precision not in ("fp32", "auto"):
         print(f"araclaim label: note: the {classifier.family} backend has no {precision} mode; "
               "--precision ignored (fp32)", file=sys.stderr)
     if not threads:
@@ -555,6 +561,23 @@ def configure_backend(classifier, precision: str, threads: int | None) -> list:
     from threadpoolctl import threadpool_limits
 
     return [threadpool_limits(limits=threads)]
+
+
+def _describe_choice(precision: str, chosen: dict, allowed: set[str] | None, record: dict | None) -> str:
+    """One line: the mode used, why, and the measured speeds and accuracies behind it."""
+    rates = ", ".join(f"{m} {r:.0f}/s" for m, r in sorted(chosen.get("rates", {}).items(), key=lambda x: -x[1]))
+    text = f"precision {precision} -> {chosen['mode']} ({chosen.get('reason', '')}"
+    if rates:
+        text += f"; probe on this CPU: {rates}"
+    if precision == "auto":
+        if record:
+            f1 = record.get("macro_f1", {})
+            ok = [m for m in sorted(allowed or ()) if m in f1]
+            text += (f"; {record.get('split', 'select')} macro-F1 within 1 point of fp32 ({f1.get('fp32/torch', 0):.3f}): "
+                     + ", ".join(f"{m} {f1[m]:.3f}" for m in ok))
+        else:
+            text += "; this model has no accuracy record per precision (trained before araclaim measured one), so only fp32"
+    return text + ")"
 
 
 def add_label_arguments(parser: argparse.ArgumentParser) -> None:
@@ -574,8 +597,9 @@ def add_label_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--review-out", help="review CSV path (default <output>.review.csv)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the articles already in the output (or its .partial) and label the rest")
-    parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
-                        help="transformer inference precision (default fp32; the baseline ignores it)")
+    parser.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
+                        help="transformer inference precision (default auto: the fastest mode on this CPU among those "
+                             "within 1 point of fp32 select macro-F1, measured once per machine; the baseline is fp32)")
     parser.add_argument("--threads", type=int, help="CPU threads for inference (default: all cores)")
     parser.add_argument("--batch-size", type=int,
                         help="sentences per model call (default: the whole window; transformers still run "

@@ -238,12 +238,17 @@ def test_precision_is_a_note_for_the_baseline_and_configure_is_called_when_prese
     assert code == 0 and "no int8 mode; --precision ignored" in err
 
     class Backend:
-        def configure(self, *, precision, threads):
-            self.seen = (precision, threads)
+        def configure(self, *, precision, threads, allowed=None, log=None):
+            self.seen = (precision, threads, allowed)
+            return {"mode": f"{precision}/torch", "reason": "as asked"}
 
     clf = Classifier(Backend(), "transformer")
     configure_backend(clf, "bf16", 2)
-    assert clf.backend.seen == ("bf16", 2)
+    assert clf.backend.seen == ("bf16", 2, {"fp32/torch"})  # no accuracy record: fp32 is all auto may use
+    clf.precision_record = {"split": "select", "macro_f1": {"fp32/torch": 0.80, "int8/torch": 0.795, "bf16/torch": 0.78}}
+    configure_backend(clf, "auto", None)
+    assert clf.backend.seen == ("auto", None, {"fp32/torch", "int8/torch"})  # bf16 loses 2 points
+    assert "precision auto -> auto/torch" in capsys.readouterr().err
 
 
 def test_gold_article_labels_match_the_eval_harness(model_dir, tmp_path, capsys):

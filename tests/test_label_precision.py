@@ -36,3 +36,14 @@ def test_bf16_and_int8_label_like_fp32(workdir, tiny_data, capsys):
         assert agree >= 0.75, precision
     # reduced precision changes the numbers a little, so the switch really happened
     assert any(a["probs"] != b["probs"] for a, b in zip(outputs["bf16"], fp32))
+
+    # training measured select macro-F1 per inference mode; auto picks among those within 1 point and says so
+    record = json.loads((result.model_dir / "araclaim.json").read_text(encoding="utf-8"))["precision"]
+    assert record["split"] == "select" and record["agreement"]["fp32/torch"] == 1.0
+    assert {"int8/torch", "bf16/torch"} <= set(record["macro_f1"])
+    capsys.readouterr()
+    assert main(["label", "--model", str(result.model_dir), str(article), "-o", str(workdir / "auto.jsonl")]) == 0
+    err = capsys.readouterr().err
+    assert "precision auto -> " in err and "select macro-F1 within 1 point of fp32" in err
+    chosen = err.split("precision auto -> ")[1].split(" ")[0]
+    assert record["macro_f1"][chosen] >= record["macro_f1"]["fp32/torch"] - 0.01

@@ -50,12 +50,17 @@ class EnsembleBackend:
                     for m, t in zip(self.members, self.temperatures))
         return (1 - self.weight) * base + self.weight * tf
 
-    def configure(self, *, precision: str = "fp32", threads: int | None = None) -> None:
-        """Pass labelling precision/threads on to the members that support them (the transformer)."""
+    def configure(self, *, precision: str = "fp32", threads: int | None = None, allowed: set[str] | None = None,
+                  engine: str | None = None, log=None) -> dict:
+        """Pass labelling precision/threads on to the members that support them (the transformer); `allowed`
+        comes from the ensemble's own record (its select macro-F1 per mode of that member). Returns the
+        transformer member's choice."""
+        chosen = {}
         for member in self.members:
             hook = getattr(member.backend, "configure", None)
             if callable(hook):
-                hook(precision=precision, threads=threads)
+                chosen = hook(precision=precision, threads=threads, allowed=allowed, engine=engine, log=log)
+        return chosen
 
     def save(self, directory: Path) -> None:
         for i, member in enumerate(self.members):

@@ -1,30 +1,45 @@
 """Fast batch inference for sequence classifiers on CPU (or GPU): the loop `araclaim label` relies on.
 
-`prepare(model, precision)` once, then `predict_logits(model, tokenizer, texts, precision=...)`:
+`prepare(model, precision, engine)` once, then `predict_logits(model, tokenizer, texts, precision=...)`:
 texts are tokenised once without padding, sorted by length, cut into batches padded only to their own
 longest sentence, and run under `torch.inference_mode`; the logits come back in input order.
-Precisions (measured by scripts/bench_label.py, and on dev/gold accuracy, before being offered):
+Precisions (measured by scripts/bench_label.py, and on `select` accuracy at training time, before use):
 
 - `fp32`: the model as trained.
 - `bf16`: weights cast to bfloat16; on CPUs with AVX512-BF16/AMX (`bf16_supported()`) the matrix
-  multiplies run on the bf16 units. Logits are returned as float32.
-- `int8`: `torch.ao.quantization.quantize_dynamic` of every `nn.Linear` (int8 weights, activations
-  quantised per batch); CPU only; selects the oneDNN quantized engine when present (a process-wide
-  setting). Embeddings, LayerNorm and attention softmax stay in fp32.
+  multiplies run on the bf16 units; elsewhere they are emulated and slower than fp32. Logits come back as float32.
+- `int8`: int8 weights, activations quantised per batch, CPU only. Engine `torch`: dynamic quantisation of
+  every `nn.Linear` (`torch.ao.quantization.quantize_dynamic`); embeddings, LayerNorm and softmax stay fp32.
+  Engine `onnxruntime`: the model exported to ONNX and quantised by ONNX Runtime (MatMul and embedding
+  Gather), run by its own int8 kernels.
+
+Engines: `torch` (eager PyTorch) or `onnxruntime` (the same model exported once to ONNX, cached on disk by
+the weights' identity; fp32 and int8). ONNX Runtime's GEMM kernels and fused graph avoid most of eager
+PyTorch's per-operator overhead, which dominates small models. `probe` times every (precision, engine)
+on the actual model and caches the rates per machine (see `choose`).
 
 `set_threads(n)` fixes torch's intra-op thread count (and, once per process, the inter-op one).
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import importlib.util
+import json
 import os
+import platform
+import time
 import warnings
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 from torch import nn
 
 PRECISIONS = ("fp32", "bf16", "int8")
+ENGINES = ("torch", "onnxruntime")
+ONNX_PRECISIONS = ("fp32", "int8")  # what the onnxruntime engine runs
 
 
 def set_threads(n: int | None = None) -> int:
@@ -45,22 +60,265 @@ def bf16_supported() -> bool:
         return False
 
 
-def prepare(model: nn.Module, precision: str = "fp32") -> nn.Module:
-    """The model ready for inference at `precision` (eval mode; a new module for int8, cast in place for bf16)."""
+def onnx_available() -> bool:
+    """True when onnxruntime (to run) and onnx (to export) are installed."""
+    return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
+
+
+def modes(device: str = "cpu") -> list[tuple[str, str]]:
+    """(precision, engine) pairs this machine can run: torch fp32/bf16/int8 on CPU (int8 is CPU only), and
+    onnxruntime fp32/int8 when it is installed."""
+    out = [("fp32", "torch"), ("bf16", "torch")] + ([("int8", "torch")] if device == "cpu" else [])
+    if device == "cpu" and onnx_available():
+        out += [(p, "onnxruntime") for p in ONNX_PRECISIONS]
+    return out
+
+
+def mode_name(precision: str, engine: str) -> str:
+    """"int8/onnxruntime": how a (precision, engine) pair is written in records, caches and messages."""
+    return f"{precision}/{engine}"
+
+
+def prepare(model: nn.Module, precision: str = "fp32", engine: str = "torch", *, cache_key: str | None = None,
+            threads: int | None = None):
+    """The model ready for inference at `precision` on `engine` (eval mode).
+
+    torch: the module itself cast to fp32 or bf16 (in place), or a new int8-quantised module. onnxruntime: an
+    `OnnxClassifier` over the model exported to ONNX (and quantised for int8), cached under `cache_dir()` by
+    `cache_key` (the weights' identity; None: exported afresh into a temporary directory).
+    """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     model = model.eval()
+    if engine == "onnxruntime":
+        if precision not in ONNX_PRECISIONS:
+            raise ValueError(f"the onnxruntime engine runs {' and '.join(ONNX_PRECISIONS)}, not {precision}")
+        if not onnx_available():
+            raise ValueError("the onnxruntime engine needs `pip install onnxruntime onnx`")
+        return OnnxClassifier(onnx_file(model.float(), precision, cache_key), model.config, threads)
     if precision == "bf16":
         return model.to(torch.bfloat16)
     if precision == "int8":
         if next(model.parameters()).device.type != "cpu":
-            raise ValueError("int8 dynamic quantization runs on CPU only; use bf16 on a GPU")
+            raise ValueError("int8 runs on CPU only; use bf16 on a GPU")
         if "onednn" in torch.backends.quantized.supported_engines:
-            torch.backends.quantized.engine = "onednn"  # AMX/VNNI int8 kernels: ~1.7x fbgemm's on this CPU
+            torch.backends.quantized.engine = "onednn"  # AMX/VNNI int8 kernels: ~1.7x fbgemm's on Xeons
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch.ao.quantization is deprecated in favour of torchao
             return torch.ao.quantization.quantize_dynamic(model.float(), {nn.Linear}, dtype=torch.qint8)
     return model.float()
+
+
+# --------------------------------------------------------------------------------------------------
+# The onnxruntime engine
+# --------------------------------------------------------------------------------------------------
+
+def cache_dir() -> Path:
+    """Where araclaim keeps per-machine files: exported models, the precision probe ($ARACLAIM_CACHE, else
+    ~/.cache/araclaim)."""
+    root = os.environ.get("ARACLAIM_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache")), "araclaim")
+    return Path(root).expanduser()
+
+
+def _input_names(model) -> list[str]:
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    return names + ["cue_features"] if getattr(model.config, "num_cue_features", 0) else names
+
+
+class _Logits(nn.Module):
+    """forward(*tensors) -> logits: the positional, tensor-only face the ONNX exporter wants."""
+
+    def __init__(self, model, names):
+        super().__init__()
+        self.model, self.names = model, names
+
+    def forward(self, *tensors):
+        return self.model(**dict(zip(self.names, tensors))).logits
+
+
+def onnx_file(model, precision: str, cache_key: str | None) -> Path:
+    """The model as an ONNX file at `precision` (fp32, or int8 by ONNX Runtime's dynamic quantisation),
+    exported once per `cache_key` and reused (a `.complete` mark is written last)."""
+    import onnxruntime
+
+    key = hashlib.sha256(f"{cache_key}|{torch.__version__}|{onnxruntime.__version__}".encode()).hexdigest()[:24]
+    folder = cache_dir() / "onnx" / key if cache_key else Path(_tempdir()) / key
+    path = folder / f"model-{precision}.onnx"
+    if (folder / f".complete-{precision}").is_file():
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    fp32 = folder / "model-fp32.onnx"
+    if not (folder / ".complete-fp32").is_file():
+        names = _input_names(model)
+        batch = {"input_ids": torch.ones(2, 8, dtype=torch.long), "attention_mask": torch.ones(2, 8, dtype=torch.long),
+                 "token_type_ids": torch.zeros(2, 8, dtype=torch.long)}
+        if "cue_features" in names:
+            batch["cue_features"] = torch.zeros(2, model.config.num_cue_features)
+        axes = {n: {0: "batch", 1: "tokens"} for n in names if n != "cue_features"} | {"logits": {0: "batch"}}
+        if "cue_features" in names:
+            axes["cue_features"] = {0: "batch"}
+        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+            warnings.simplefilter("ignore")  # the TorchScript exporter is deprecated; it needs no extra package
+            torch.onnx.export(_Logits(model, names).eval(), tuple(batch[n] for n in names), str(fp32),
+                              input_names=names, output_names=["logits"], dynamic_axes=axes, opset_version=17,
+                              dynamo=False)
+        (folder / ".complete-fp32").write_text("", encoding="utf-8")
+    if precision == "int8":
+        import logging
+
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # its pre-processing advice
+        quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8)  # signed weights: faster than u8
+        (folder / ".complete-int8").write_text("", encoding="utf-8")
+    return path
+
+
+_TEMP: list = []
+
+
+def _tempdir() -> str:
+    import tempfile
+
+    if not _TEMP:
+        _TEMP.append(tempfile.TemporaryDirectory(prefix="araclaim-onnx-"))
+    return _TEMP[0].name
+
+
+class OnnxClassifier:
+    """An exported sequence classifier run by ONNX Runtime, called like the torch model: `model(**batch).logits`."""
+
+    def __init__(self, path: Path, config, threads: int | None = None):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(threads or torch.get_num_threads())
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.path, self.config = Path(path), config
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.inputs = [i.name for i in self.session.get_inputs()]
+
+    def parameters(self):
+        return iter(())  # no torch parameters: inputs stay on the CPU (train/infer.predict_logits)
+
+    def eval(self):
+        return self
+
+    def __call__(self, **batch):
+        feeds = {name: batch[name].numpy() for name in self.inputs}
+        return SimpleNamespace(logits=torch.from_numpy(self.session.run(["logits"], feeds)[0]))
+
+
+# --------------------------------------------------------------------------------------------------
+# The probe: which (precision, engine) is fastest for this model on this machine
+# --------------------------------------------------------------------------------------------------
+
+def cpu_info() -> dict:
+    """CPU model name and the ISA flags that decide fp32/bf16/int8 speed (from /proc/cpuinfo on Linux)."""
+    name, flags = platform.processor() or platform.machine(), []
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and name in ("", platform.machine(), platform.processor()):
+                name = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = value.split()
+    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8",
+              "avx512_fp16")
+    return {"model": name, "isa": [f for f in wanted if f in flags],
+            "capability": torch.backends.cpu.get_cpu_capability(), "cores": len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity") else os.cpu_count()}
+
+
+def machine_key(threads: int) -> str:
+    """What a probe result depends on besides the model: CPU, ISA, library versions, thread count."""
+    info = cpu_info()
+    try:
+        import onnxruntime
+
+        ort_version = onnxruntime.__version__ if onnx_available() else "-"
+    except ImportError:
+        ort_version = "-"
+    return f"{info['model']}|{','.join(info['isa'])}|{info['capability']}|torch {torch.__version__}|ort {ort_version}|{threads} threads"
+
+
+def shape_key(model) -> str:
+    """The model's size as far as speed goes (not its weights): layers, widths, heads, cue inputs."""
+    c = model.config
+    return (f"{getattr(c, 'model_type', '?')} L{getattr(c, 'num_hidden_layers', '?')} H{getattr(c, 'hidden_size', '?')} "
+            f"I{getattr(c, 'intermediate_size', '?')} A{getattr(c, 'num_attention_heads', '?')} "
+            f"cues{getattr(c, 'num_cue_features', 0)}")
+
+
+PROBE_FILE = "precision-probe.json"
+PROBE_BATCH, PROBE_TOKENS = 32, 40  # a typical labelling batch: 32 sentences of ~40 word-pieces
+
+
+def probe(model, candidates: list[tuple[str, str]], *, threads: int, cache_key: str | None = None,
+          budget_s: float = 20.0, log=None) -> dict[str, float]:
+    """Sentences/s of `model` at each (precision, engine) of `candidates` on this machine, cached per machine.
+
+    Each mode runs the real model on a fixed synthetic batch (PROBE_BATCH x PROBE_TOKENS) after one warm-up,
+    the best of up to 3 timed runs within `budget_s` per mode. Results are stored in `cache_dir()`/
+    precision-probe.json under `machine_key` and `shape_key`, so each machine measures a model shape once.
+    """
+    import copy
+
+    store = cache_dir() / PROBE_FILE
+    try:
+        cached = json.loads(store.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cached = {}
+    key = f"{machine_key(threads)} || {shape_key(model)}"
+    rates = dict(cached.get(key, {}))
+    todo = [m for m in candidates if mode_name(*m) not in rates]
+    if not todo:
+        return {mode_name(*m): rates[mode_name(*m)] for m in candidates}
+    if log:
+        log(f"measuring {', '.join(mode_name(*m) for m in todo)} on this CPU for this model size (once; cached in {store})")
+    gen = torch.Generator().manual_seed(0)
+    vocab = int(getattr(model.config, "vocab_size", 1000))
+    tokens = min(PROBE_TOKENS, int(getattr(model.config, "max_position_embeddings", PROBE_TOKENS)))
+    batch = {"input_ids": torch.randint(5, max(vocab, 6), (PROBE_BATCH, tokens), generator=gen),
+             "attention_mask": torch.ones(PROBE_BATCH, tokens, dtype=torch.long),
+             "token_type_ids": torch.zeros(PROBE_BATCH, tokens, dtype=torch.long)}
+    if getattr(model.config, "num_cue_features", 0):
+        batch["cue_features"] = torch.zeros(PROBE_BATCH, model.config.num_cue_features)
+    for precision, engine in todo:
+        runnable = prepare(model if engine == "onnxruntime" else copy.deepcopy(model), precision, engine,
+                           cache_key=cache_key, threads=threads)
+        inputs = {k: (v.to(torch.bfloat16) if precision == "bf16" and v.is_floating_point() else v)
+                  for k, v in batch.items()}
+        best, spent = float("inf"), 0.0
+        with torch.inference_mode():
+            for i in range(4):
+                start = time.perf_counter()
+                runnable(**inputs)
+                elapsed = time.perf_counter() - start
+                spent += elapsed
+                if i:  # the first call is a warm-up (kernel selection, weight packing)
+                    best = min(best, elapsed)
+                if spent > budget_s and i:
+                    break
+        rates[mode_name(precision, engine)] = PROBE_BATCH / best
+        del runnable
+    cached[key] = rates
+    with contextlib.suppress(OSError):
+        store.parent.mkdir(parents=True, exist_ok=True)
+        tmp = store.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(cached, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, store)
+    return {mode_name(*m): rates[mode_name(*m)] for m in candidates}
+
+
+def choose(rates: dict[str, float], allowed: set[str]) -> str:
+    """The fastest allowed mode; fp32/torch is always allowed, so the choice is never slower than it."""
+    pool = {m: r for m, r in rates.items() if m in allowed or m == "fp32/torch"}
+    return max(pool, key=lambda m: (pool[m], m == "fp32/torch"))
 
 
 def _batch_tensors(enc: dict, idx: np.ndarray, lengths: np.ndarray, pad_id: int, device) -> dict:
@@ -89,11 +347,11 @@ def encode(tokenizer, texts: list[str], contexts: list[str] | None = None, max_l
     An empty context gives the single-sentence encoding.
     """
     if contexts is None:
-        return dict(tokenizer(list(texts), truncation=True, max_length=max_length))
+        return _single_ids(tokenizer, list(texts), max_length)
     if len(contexts) != len(texts):
         raise ValueError(f"{len(contexts)} contexts for {len(texts)} texts")
-    sent = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-    ctx = tokenizer([c or "" for c in contexts], add_special_tokens=False)["input_ids"]
+    sent = _piece_ids(tokenizer, list(texts))
+    ctx = _piece_ids(tokenizer, [c or "" for c in contexts])
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
     ids, types = [], []
     for s, c in zip(sent, ctx):
@@ -107,6 +365,31 @@ def encode(tokenizer, texts: list[str], contexts: list[str] | None = None, max_l
             ids.append([cls, *s, sep])
             types.append([0] * len(ids[-1]))
     return {"input_ids": ids, "token_type_ids": types, "attention_mask": [[1] * len(x) for x in ids]}
+
+
+def _piece_ids(tokenizer, texts: list[str]) -> list[list[int]]:
+    """Word-piece ids without special tokens, as `tokenizer(texts, add_special_tokens=False)["input_ids"]`.
+
+    A fast tokenizer's Rust backend is called directly: the BatchEncoding that transformers builds around it
+    costs more than the tokenisation itself for short sentences.
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None or backend.truncation is not None or backend.padding is not None:
+        return tokenizer(texts, add_special_tokens=False)["input_ids"]
+    return [e.ids for e in backend.encode_batch(texts, add_special_tokens=False)]
+
+
+def _single_ids(tokenizer, texts: list[str], max_length: int) -> dict:
+    """`dict(tokenizer(texts, truncation=True, max_length=max_length))`, through the Rust backend when no
+    sentence needs truncating (the usual case), else through the tokenizer itself."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and backend.truncation is None and backend.padding is None:
+        encs = backend.encode_batch(texts)
+        if all(len(e.ids) <= max_length for e in encs):
+            fields = {"input_ids": "ids", "token_type_ids": "type_ids", "attention_mask": "attention_mask"}
+            names = [n for n in getattr(tokenizer, "model_input_names", fields) if n in fields]
+            return {n: [getattr(e, fields[n]) for e in encs] for n in names}
+    return dict(tokenizer(texts, truncation=True, max_length=max_length))
 
 
 def predict_logits(model: nn.Module, tokenizer, texts: list[str], *, batch_size: int = 32, max_length: int = 128,

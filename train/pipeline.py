@@ -173,12 +173,59 @@ def train(cfg: Config, *, resume: bool = False, runs_dir: str | Path = "outputs"
         calibrate(clf, cfg, splits.calibrate)
         tracking.log_metrics({"train_seconds": time.perf_counter() - started})
         scores = _score_all(clf, splits, cfg.seed)
+        clf.precision_record = measure_precisions(clf, splits.select)
+        if clf.precision_record:
+            tracking.log_metrics({f"{splits.select.name}_macro_f1_{m.replace('/', '_')}": v
+                                  for m, v in clf.precision_record["macro_f1"].items()})
         model_dir = clf.save(run_dir / "model")
         tracking.log_metrics({"model_size_mb": _size_mb(model_dir)})
         tracking.log_text(_label_map(clf), "label_map.json")
         uri = tracking.log_model(model_dir, splits.gold[0].texts if splits.gold else splits.test.texts,
                                  cfg.tracking.register_as, cfg.tracking.alias)
     return TrainResult(run_id, model_dir, uri, scores)
+
+
+BF16_EMULATED_MAX_PARAMS = 20_000_000  # above this, bf16 emulated on a CPU without bf16 units is too slow to measure
+
+
+def measure_precisions(clf: Classifier, data: LabelledSet) -> dict | None:
+    """Macro-F1 on `data` (the select split) and agreement with fp32 of every inference mode the model's
+    backend can run here (train/infer.modes), for `araclaim label --precision auto` to choose from.
+
+    None for backends without modes (the baseline). bf16 is not measured where it is emulated (a CPU
+    without bf16 units) for models larger than BF16_EMULATED_MAX_PARAMS: it would take longer than training.
+    Each mode runs on a copy, so `clf` itself stays fp32.
+    """
+    import copy
+
+    if not callable(getattr(clf.backend, "configure", None)):
+        return None
+    from train import infer
+
+    backends = [m.backend for m in getattr(clf.backend, "members", [])] or [clf.backend]
+    transformer = next(b for b in backends if hasattr(b, "model"))
+    device = next(transformer.model.parameters()).device.type
+    params = sum(p.numel() for p in transformer.model.parameters())
+    contexts = data.contexts(clf.context_size)
+    ref = clf.predict(data.texts, contexts)
+    record = {"split": data.name, "n": len(data.texts), "macro_f1": {"fp32/torch": metrics.macro_f1(data.labels, ref)},
+              "agreement": {"fp32/torch": 1.0}, "not_measured": {}}
+    for precision, engine in infer.modes(device):
+        mode = infer.mode_name(precision, engine)
+        if mode == "fp32/torch":
+            continue
+        if precision == "bf16" and device == "cpu" and not infer.bf16_supported() and params > BF16_EMULATED_MAX_PARAMS:
+            record["not_measured"][mode] = "bf16 is emulated on the training CPU (no bf16 units)"
+            continue
+        variant = copy.deepcopy(clf)
+        variant.backend.configure(precision=precision, engine=engine, threads=None)
+        pred = variant.predict(data.texts, contexts)
+        record["macro_f1"][mode] = metrics.macro_f1(data.labels, pred)
+        record["agreement"][mode] = sum(a == b for a, b in zip(pred, ref)) / max(len(ref), 1)
+        log.info("precision %s: %s macro-F1 %.4f (fp32 %.4f), agreement %.3f", mode, data.name,
+                 record["macro_f1"][mode], record["macro_f1"]["fp32/torch"], record["agreement"][mode])
+        del variant
+    return record
 
 
 def find_interrupted(cfg: Config, runs_dir: str | Path) -> str | None:

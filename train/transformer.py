@@ -314,6 +314,7 @@ class TransformerBackend:
         self.meta = meta
         self.precision = precision
         self.batch_size = EVAL_BATCH_SIZE
+        self.cache_key: str | None = None  # identity of the saved weights, for the exported ONNX cache
         self._collate = _Collator(tokenizer)
         # probability columns in LABELS order, whatever ids the model config uses
         self._columns = [int(model.config.label2id[label]) for label in LABELS]
@@ -342,11 +343,48 @@ class TransformerBackend:
                                       precision=self.precision, extra=extra, contexts=pairs)
         return infer.softmax(logits)[:, self._columns]
 
-    def configure(self, *, precision: str = "fp32", threads: int | None = None) -> None:
-        """Inference settings for batch labelling: CPU threads and fp32/bf16/int8 (train/infer.py)."""
-        infer.set_threads(threads)
-        self.model = infer.prepare(self.model, precision)
-        self.precision = precision
+    def configure(self, *, precision: str = "fp32", threads: int | None = None, allowed: set[str] | None = None,
+                  engine: str | None = None, log=None) -> dict:
+        """Inference settings for batch labelling: CPU threads and the precision (train/infer.py).
+
+        `precision` is fp32, bf16, int8 or auto. auto runs the fastest (precision, engine) among `allowed`
+        (mode names such as "int8/onnxruntime" whose select macro-F1 the model's record puts within
+        tolerance of fp32; fp32/torch always qualifies), timed by `infer.probe` once per machine and model
+        size. An explicit precision runs on its fastest engine (or on `engine`), preferring allowed ones;
+        fp32 alone stays on torch, as trained. bf16 is left out of
+        auto on a CPU without bf16 units, where it is emulated and always slower than fp32. Returns
+        {"mode", "rates", "reason"} for the caller to report. Can be called once per loaded model.
+        """
+        threads = infer.set_threads(threads)
+        device = next(self.model.parameters()).device.type
+        allowed = set(allowed or ()) | {"fp32/torch"}
+        available = [infer.mode_name(*m) for m in infer.modes(device)]
+        if engine is not None:
+            if infer.mode_name(precision, engine) not in available:
+                raise ValueError(f"{infer.mode_name(precision, engine)} does not run here (available: {', '.join(available)})")
+            candidates, reason = [infer.mode_name(precision, engine)], "as asked"
+        elif precision == "auto":
+            native_bf16 = device == "cuda" or infer.bf16_supported()
+            candidates = [m for m in available if m in allowed and (native_bf16 or not m.startswith("bf16/"))]
+            reason = "fastest measured mode within 1 point of fp32 select macro-F1"
+        else:
+            if precision not in infer.PRECISIONS:
+                raise ValueError(f"precision must be auto or one of {', '.join(infer.PRECISIONS)}, not {precision!r}")
+            # fp32 stays the model as trained (torch); int8 runs on its fastest engine, preferring allowed ones
+            candidates = ["fp32/torch"] if precision == "fp32" else [m for m in available if m.startswith(precision + "/")]
+            candidates = [m for m in candidates if m in allowed] or candidates
+            reason = "as trained" if precision == "fp32" else f"fastest engine for {precision}"
+        rates = {}
+        if len(candidates) > 1:
+            pairs = [tuple(m.split("/")) for m in candidates]
+            rates = infer.probe(self.model, pairs, threads=threads, cache_key=self.cache_key, log=log)
+            mode = infer.choose(rates, set(candidates)) if precision == "auto" else max(rates, key=rates.get)
+        else:
+            mode = candidates[0]
+        chosen, engine = mode.split("/")
+        self.model = infer.prepare(self.model, chosen, engine, cache_key=self.cache_key, threads=threads)
+        self.precision = chosen
+        return {"mode": mode, "rates": rates, "reason": reason}
 
     def save(self, directory: Path) -> None:
         directory = Path(directory)
@@ -371,7 +409,12 @@ def load(directory: str | Path) -> TransformerBackend:
     tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
     if torch.cuda.is_available():
         model = model.to("cuda")
-    return TransformerBackend(model, tokenizer, meta)
+    backend = TransformerBackend(model, tokenizer, meta)
+    weights = directory / "model.safetensors"
+    if weights.is_file():
+        stat = weights.stat()
+        backend.cache_key = f"{weights.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    return backend
 
 
 # --------------------------------------------------------------------------------------------------
