@@ -1,5 +1,7 @@
 """`araclaim label --precision` really switches a transformer's inference precision."""
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -47,3 +49,16 @@ def test_bf16_and_int8_label_like_fp32(workdir, tiny_data, capsys):
     assert "precision auto -> " in err and "select macro-F1 within 1 point of fp32" in err
     chosen = err.split("precision auto -> ")[1].split(" ")[0]
     assert record["macro_f1"][chosen] >= record["macro_f1"]["fp32/torch"] - 0.01
+
+    # the next run finds the probe (and the export) in the per-machine cache; an ONNX Runtime choice then
+    # labels without importing torch, and gives the same labels
+    code = ("import sys; from eval.cli import main; rc = main(sys.argv[1:]); "
+            "print('torch' in sys.modules); sys.exit(rc)")
+    again = subprocess.run([sys.executable, "-c", code, "label", "--model", str(result.model_dir), str(article),
+                            "-o", str(workdir / "again.jsonl")], capture_output=True, text=True, cwd=workdir)
+    assert again.returncode == 0, again.stderr
+    assert f"precision auto -> {chosen}" in again.stderr
+    if chosen.endswith("/onnxruntime"):
+        assert "cached probe" in again.stderr and again.stdout.strip() == "False"
+    labels = [json.loads(line)["label"] for line in (workdir / "auto.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [json.loads(line)["label"] for line in (workdir / "again.jsonl").read_text(encoding="utf-8").splitlines()] == labels

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from train import baseline, calibration, context, metrics, transformer
+from train import baseline, calibration, context, metrics
 from train.features import SentenceFeatures
 from train.labels import LABELS
 from train.model import Classifier
@@ -94,6 +94,8 @@ def _transformer_member(cfg, splits, run_dir: Path, resume: bool, on_epoch) -> C
         member.adjust = None  # the ensemble calibrates its members itself
         member.calibrator = calibration.Calibrator()
         return member
+    from train import transformer  # torch and transformers: only when training
+
     k = context.window_size(cfg.context, cfg.context_size)
     return Classifier(transformer.fit(cfg, splits, run_dir, resume=resume, on_epoch=on_epoch), "transformer",
                       context_size=k)

@@ -23,23 +23,36 @@ on the actual model and caches the rates per machine (see `choose`).
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import importlib.util
-import json
+import copy
 import os
-import platform
 import time
 import warnings
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import torch
 from torch import nn
 
-PRECISIONS = ("fp32", "bf16", "int8")
-ENGINES = ("torch", "onnxruntime")
-ONNX_PRECISIONS = ("fp32", "int8")  # what the onnxruntime engine runs
+from train.onnxrun import (  # noqa: F401  (the torch-free half, re-exported)
+    ENGINES,
+    ONNX_PRECISIONS,
+    PRECISIONS,
+    OnnxClassifier,
+    cache_dir,
+    choose,
+    cpu_info,
+    encode,
+    machine_key,
+    mode_name,
+    onnx_available,
+    onnx_folder,
+    onnx_ready,
+    read_probe,
+    shape_key,
+    softmax,
+    write_probe,
+)
+from train import onnxrun
 
 
 def set_threads(n: int | None = None) -> int:
@@ -60,11 +73,6 @@ def bf16_supported() -> bool:
         return False
 
 
-def onnx_available() -> bool:
-    """True when onnxruntime (to run) and onnx (to export) are installed."""
-    return all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
-
-
 def modes(device: str = "cpu") -> list[tuple[str, str]]:
     """(precision, engine) pairs this machine can run: torch fp32/bf16/int8 on CPU (int8 is CPU only), and
     onnxruntime fp32/int8 when it is installed."""
@@ -72,11 +80,6 @@ def modes(device: str = "cpu") -> list[tuple[str, str]]:
     if device == "cpu" and onnx_available():
         out += [(p, "onnxruntime") for p in ONNX_PRECISIONS]
     return out
-
-
-def mode_name(precision: str, engine: str) -> str:
-    """"int8/onnxruntime": how a (precision, engine) pair is written in records, caches and messages."""
-    return f"{precision}/{engine}"
 
 
 def prepare(model: nn.Module, precision: str = "fp32", engine: str = "torch", *, cache_key: str | None = None,
@@ -97,7 +100,7 @@ def prepare(model: nn.Module, precision: str = "fp32", engine: str = "torch", *,
             raise ValueError(f"the onnxruntime engine runs {' and '.join(ONNX_PRECISIONS)}, not {precision}")
         if not onnx_available():
             raise ValueError("the onnxruntime engine needs `pip install onnxruntime onnx`")
-        return OnnxClassifier(onnx_file(model.float(), precision, cache_key), model.config, threads)
+        return OnnxClassifier(onnx_file(model.float(), precision, cache_key), model.config.num_labels, threads)
     if precision == "bf16":
         return model.to(torch.bfloat16)
     if precision == "int8":
@@ -115,12 +118,17 @@ def prepare(model: nn.Module, precision: str = "fp32", engine: str = "torch", *,
 # The onnxruntime engine
 # --------------------------------------------------------------------------------------------------
 
-def cache_dir() -> Path:
-    """Where araclaim keeps per-machine files: exported models, the precision probe ($ARACLAIM_CACHE, else
-    ~/.cache/araclaim)."""
-    root = os.environ.get("ARACLAIM_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache")), "araclaim")
-    return Path(root).expanduser()
+_TEMP: list = []
+_EXPORTS = __import__("itertools").count()
+
+
+def _tempdir() -> str:
+    """A directory for exports of models that have no saved weights yet (removed at exit)."""
+    import tempfile
+
+    if not _TEMP:
+        _TEMP.append(tempfile.TemporaryDirectory(prefix="araclaim-onnx-"))
+    return _TEMP[0].name
 
 
 def _input_names(model) -> list[str]:
@@ -142,10 +150,7 @@ class _Logits(nn.Module):
 def onnx_file(model, precision: str, cache_key: str | None) -> Path:
     """The model as an ONNX file at `precision` (fp32, or int8 by ONNX Runtime's dynamic quantisation),
     exported once per `cache_key` and reused (a `.complete` mark is written last)."""
-    import onnxruntime
-
-    key = hashlib.sha256(f"{cache_key}|{torch.__version__}|{onnxruntime.__version__}".encode()).hexdigest()[:24]
-    folder = cache_dir() / "onnx" / key if cache_key else Path(_tempdir()) / key
+    folder = onnx_folder(cache_key) if cache_key else Path(_tempdir()) / f"export-{next(_EXPORTS)}"
     path = folder / f"model-{precision}.onnx"
     if (folder / f".complete-{precision}").is_file():
         return path
@@ -177,84 +182,10 @@ def onnx_file(model, precision: str, cache_key: str | None) -> Path:
     return path
 
 
-_TEMP: list = []
-
-
-def _tempdir() -> str:
-    import tempfile
-
-    if not _TEMP:
-        _TEMP.append(tempfile.TemporaryDirectory(prefix="araclaim-onnx-"))
-    return _TEMP[0].name
-
-
-class OnnxClassifier:
-    """An exported sequence classifier run by ONNX Runtime, called like the torch model: `model(**batch).logits`."""
-
-    def __init__(self, path: Path, config, threads: int | None = None):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = int(threads or torch.get_num_threads())
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.path, self.config = Path(path), config
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.inputs = [i.name for i in self.session.get_inputs()]
-
-    def parameters(self):
-        return iter(())  # no torch parameters: inputs stay on the CPU (train/infer.predict_logits)
-
-    def eval(self):
-        return self
-
-    def __call__(self, **batch):
-        feeds = {name: batch[name].numpy() for name in self.inputs}
-        return SimpleNamespace(logits=torch.from_numpy(self.session.run(["logits"], feeds)[0]))
-
-
 # --------------------------------------------------------------------------------------------------
 # The probe: which (precision, engine) is fastest for this model on this machine
 # --------------------------------------------------------------------------------------------------
 
-def cpu_info() -> dict:
-    """CPU model name and the ISA flags that decide fp32/bf16/int8 speed (from /proc/cpuinfo on Linux)."""
-    name, flags = platform.processor() or platform.machine(), []
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and name in ("", platform.machine(), platform.processor()):
-                name = value.strip()
-            elif key.strip() == "flags" and not flags:
-                flags = value.split()
-    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8",
-              "avx512_fp16")
-    return {"model": name, "isa": [f for f in wanted if f in flags],
-            "capability": torch.backends.cpu.get_cpu_capability(), "cores": len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity") else os.cpu_count()}
-
-
-def machine_key(threads: int) -> str:
-    """What a probe result depends on besides the model: CPU, ISA, library versions, thread count."""
-    info = cpu_info()
-    try:
-        import onnxruntime
-
-        ort_version = onnxruntime.__version__ if onnx_available() else "-"
-    except ImportError:
-        ort_version = "-"
-    return f"{info['model']}|{','.join(info['isa'])}|{info['capability']}|torch {torch.__version__}|ort {ort_version}|{threads} threads"
-
-
-def shape_key(model) -> str:
-    """The model's size as far as speed goes (not its weights): layers, widths, heads, cue inputs."""
-    c = model.config
-    return (f"{getattr(c, 'model_type', '?')} L{getattr(c, 'num_hidden_layers', '?')} H{getattr(c, 'hidden_size', '?')} "
-            f"I{getattr(c, 'intermediate_size', '?')} A{getattr(c, 'num_attention_heads', '?')} "
-            f"cues{getattr(c, 'num_cue_features', 0)}")
-
-
-PROBE_FILE = "precision-probe.json"
 PROBE_BATCH, PROBE_TOKENS = 32, 40  # a typical labelling batch: 32 sentences of ~40 word-pieces
 
 
@@ -266,20 +197,14 @@ def probe(model, candidates: list[tuple[str, str]], *, threads: int, cache_key: 
     the best of up to 3 timed runs within `budget_s` per mode. Results are stored in `cache_dir()`/
     precision-probe.json under `machine_key` and `shape_key`, so each machine measures a model shape once.
     """
-    import copy
-
-    store = cache_dir() / PROBE_FILE
-    try:
-        cached = json.loads(store.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        cached = {}
-    key = f"{machine_key(threads)} || {shape_key(model)}"
-    rates = dict(cached.get(key, {}))
+    key = f"{machine_key(threads)} || {shape_key(model.config)}"
+    rates = dict(read_probe().get(key, {}))
     todo = [m for m in candidates if mode_name(*m) not in rates]
     if not todo:
         return {mode_name(*m): rates[mode_name(*m)] for m in candidates}
     if log:
-        log(f"measuring {', '.join(mode_name(*m) for m in todo)} on this CPU for this model size (once; cached in {store})")
+        log(f"measuring {', '.join(mode_name(*m) for m in todo)} on this CPU for this model size "
+            f"(once; cached in {cache_dir() / onnxrun.PROBE_FILE})")
     gen = torch.Generator().manual_seed(0)
     vocab = int(getattr(model.config, "vocab_size", 1000))
     tokens = min(PROBE_TOKENS, int(getattr(model.config, "max_position_embeddings", PROBE_TOKENS)))
@@ -291,8 +216,13 @@ def probe(model, candidates: list[tuple[str, str]], *, threads: int, cache_key: 
     for precision, engine in todo:
         runnable = prepare(model if engine == "onnxruntime" else copy.deepcopy(model), precision, engine,
                            cache_key=cache_key, threads=threads)
-        inputs = {k: (v.to(torch.bfloat16) if precision == "bf16" and v.is_floating_point() else v)
-                  for k, v in batch.items()}
+        if engine == "onnxruntime":
+            arrays = {k: v.numpy() for k, v in batch.items()}
+            runnable = (lambda arrays=arrays, session=runnable: session.run(arrays))
+            inputs = {}
+        else:
+            inputs = {k: (v.to(torch.bfloat16) if precision == "bf16" and v.is_floating_point() else v)
+                      for k, v in batch.items()}
         best, spent = float("inf"), 0.0
         with torch.inference_mode():
             for i in range(4):
@@ -306,90 +236,13 @@ def probe(model, candidates: list[tuple[str, str]], *, threads: int, cache_key: 
                     break
         rates[mode_name(precision, engine)] = PROBE_BATCH / best
         del runnable
-    cached[key] = rates
-    with contextlib.suppress(OSError):
-        store.parent.mkdir(parents=True, exist_ok=True)
-        tmp = store.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(cached, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, store)
+    write_probe(key, rates)
     return {mode_name(*m): rates[mode_name(*m)] for m in candidates}
-
-
-def choose(rates: dict[str, float], allowed: set[str]) -> str:
-    """The fastest allowed mode; fp32/torch is always allowed, so the choice is never slower than it."""
-    pool = {m: r for m, r in rates.items() if m in allowed or m == "fp32/torch"}
-    return max(pool, key=lambda m: (pool[m], m == "fp32/torch"))
 
 
 def _batch_tensors(enc: dict, idx: np.ndarray, lengths: np.ndarray, pad_id: int, device) -> dict:
     """Pad the sentences `idx` to their own longest length: input_ids, attention_mask (+ token_type_ids)."""
-    width = int(lengths[idx].max())
-    ids = np.full((len(idx), width), pad_id, dtype=np.int64)
-    mask = np.zeros((len(idx), width), dtype=np.int64)
-    types = np.zeros((len(idx), width), dtype=np.int64) if "token_type_ids" in enc else None
-    for row, i in enumerate(idx):
-        n = lengths[i]
-        ids[row, :n] = enc["input_ids"][i]
-        mask[row, :n] = 1
-        if types is not None:
-            types[row, :n] = enc["token_type_ids"][i]
-    batch = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
-    if types is not None:
-        batch["token_type_ids"] = torch.from_numpy(types)
-    return {k: v.to(device) for k, v in batch.items()}
-
-
-def encode(tokenizer, texts: list[str], contexts: list[str] | None = None, max_length: int = 128) -> dict:
-    """Token ids (unpadded lists) for single sentences, or for (context, sentence) pairs as BERT reads them.
-
-    Pairs are `[CLS] context [SEP] sentence [SEP]` with token types 0/1. The sentence is kept whole when it
-    fits; the context gets what is left and keeps its end (the sentences nearest the one being labelled).
-    An empty context gives the single-sentence encoding.
-    """
-    if contexts is None:
-        return _single_ids(tokenizer, list(texts), max_length)
-    if len(contexts) != len(texts):
-        raise ValueError(f"{len(contexts)} contexts for {len(texts)} texts")
-    sent = _piece_ids(tokenizer, list(texts))
-    ctx = _piece_ids(tokenizer, [c or "" for c in contexts])
-    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
-    ids, types = [], []
-    for s, c in zip(sent, ctx):
-        s = s[:max_length - 2]
-        room = max_length - 3 - len(s)
-        c = c[-room:] if room > 0 and c else []
-        if c:  # BERT's pair layout, as in next-sentence pre-training
-            ids.append([cls, *c, sep, *s, sep])
-            types.append([0] * (len(c) + 2) + [1] * (len(s) + 1))
-        else:
-            ids.append([cls, *s, sep])
-            types.append([0] * len(ids[-1]))
-    return {"input_ids": ids, "token_type_ids": types, "attention_mask": [[1] * len(x) for x in ids]}
-
-
-def _piece_ids(tokenizer, texts: list[str]) -> list[list[int]]:
-    """Word-piece ids without special tokens, as `tokenizer(texts, add_special_tokens=False)["input_ids"]`.
-
-    A fast tokenizer's Rust backend is called directly: the BatchEncoding that transformers builds around it
-    costs more than the tokenisation itself for short sentences.
-    """
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None or backend.truncation is not None or backend.padding is not None:
-        return tokenizer(texts, add_special_tokens=False)["input_ids"]
-    return [e.ids for e in backend.encode_batch(texts, add_special_tokens=False)]
-
-
-def _single_ids(tokenizer, texts: list[str], max_length: int) -> dict:
-    """`dict(tokenizer(texts, truncation=True, max_length=max_length))`, through the Rust backend when no
-    sentence needs truncating (the usual case), else through the tokenizer itself."""
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is not None and backend.truncation is None and backend.padding is None:
-        encs = backend.encode_batch(texts)
-        if all(len(e.ids) <= max_length for e in encs):
-            fields = {"input_ids": "ids", "token_type_ids": "type_ids", "attention_mask": "attention_mask"}
-            names = [n for n in getattr(tokenizer, "model_input_names", fields) if n in fields]
-            return {n: [getattr(e, fields[n]) for e in encs] for n in names}
-    return dict(tokenizer(texts, truncation=True, max_length=max_length))
+    return {k: torch.from_numpy(v).to(device) for k, v in onnxrun.batch_arrays(enc, idx, lengths, pad_id).items()}
 
 
 def predict_logits(model: nn.Module, tokenizer, texts: list[str], *, batch_size: int = 32, max_length: int = 128,
@@ -401,6 +254,9 @@ def predict_logits(model: nn.Module, tokenizer, texts: list[str], *, batch_size:
     per-text float arrays (for example {"cue_features": array of shape (n, k)}), batched the same way.
     `contexts` (one string per text) makes each input a (context, sentence) pair (`encode`).
     """
+    if isinstance(model, OnnxClassifier):
+        return onnxrun.predict_logits(model, tokenizer, texts, batch_size=batch_size, max_length=max_length,
+                                      extra=extra, contexts=contexts)
     texts = list(texts)
     if not texts:
         return np.zeros((0, model.config.num_labels), dtype=np.float32)
@@ -421,9 +277,3 @@ def predict_logits(model: nn.Module, tokenizer, texts: list[str], *, batch_size:
     return out
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax in float64."""
-    z = logits.astype(np.float64)
-    z -= z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)

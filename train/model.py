@@ -22,7 +22,7 @@ from train.labels import LABELS
 MODEL_FILE = "araclaim.json"
 PRECISION_TOLERANCE = 0.01  # `--precision auto` never picks a mode that loses more select macro-F1 than this
 # family -> module with `load(directory) -> backend`; imported lazily so the baseline never pays for torch.
-BACKENDS = {"baseline": "train.baseline", "transformer": "train.transformer", "ensemble": "train.ensemble"}
+BACKENDS = {"baseline": "train.baseline", "transformer": "train.transformer_backend", "ensemble": "train.ensemble"}
 
 
 @dataclass

@@ -49,14 +49,12 @@ from transformers.modeling_outputs import MaskedLMOutput, SequenceClassifierOutp
 
 from train import context, cues, infer, metrics, text
 from train.errors import ConfigError, ModelLoadError
-from train.features import SentenceFeatures
+from train.transformer_backend import EVAL_BATCH_SIZE, META_FILE, TransformerBackend, load  # noqa: F401
 from train.labels import ID2LABEL, LABEL2ID, LABELS
 
 log = logging.getLogger(__name__)
 
-META_FILE = "transformer.json"  # preprocessing + cue features, beside config.json in the model directory
 PREPROCESSORS = {"arabert": text.arabert_preprocess, "normalize": text.normalize}
-EVAL_BATCH_SIZE = 64  # inference only: no activations kept, so larger than training batches
 PROBE_TIMEOUT_S = 3.0  # how long the hub may take to accept a TCP connection before we call it unreachable
 PRETRAINED_DIR = "pretrained"  # tiny BERT encoder + tokenizer inside the run directory
 DONE_MARK = ".complete"  # written last, so a half-saved tiny encoder is rebuilt on --resume
@@ -301,120 +299,17 @@ def _encode(tokenizer, texts: list[str], preprocess: str, max_length: int, cue_f
 # The backend: predict_proba / save / load
 # --------------------------------------------------------------------------------------------------
 
-class TransformerBackend:
-    """A fine-tuned classifier + its tokenizer + the preprocessing it was trained with.
-
-    `precision` is the inference precision of train/infer.py ("fp32" as trained; `araclaim label` may
-    switch a loaded model to bf16/int8 with `infer.prepare`).
-    """
-
-    def __init__(self, model, tokenizer, meta: dict, precision: str = "fp32"):
-        self.model = model.eval()
-        self.tokenizer = tokenizer
-        self.meta = meta
-        self.precision = precision
-        self.batch_size = EVAL_BATCH_SIZE
-        self.cache_key: str | None = None  # identity of the saved weights, for the exported ONNX cache
-        self._collate = _Collator(tokenizer)
-        # probability columns in LABELS order, whatever ids the model config uses
-        self._columns = [int(model.config.label2id[label]) for label in LABELS]
-
-    shares_features = True  # predict_proba takes the call's SentenceFeatures (train/model.py)
-
-    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None,
-                      features: SentenceFeatures | None = None) -> np.ndarray:
-        """Softmax over the logits; length-sorted, dynamically padded batches (train/infer.py).
-
-        With a context-reading model, `contexts` (previous sentences per row) become the pair's first segment.
-        `features` shares normalised text and cue features with the rest of the call (an ensemble's baseline).
-        """
-        texts = list(texts)
-        features = features or SentenceFeatures()
-        prep = features.normalized if self.meta["preprocess"] == "normalize" else PREPROCESSORS[self.meta["preprocess"]]
-        pairs = None
-        if self.meta.get("context_size"):
-            rows = context.trim(contexts, self.meta["context_size"], len(texts))
-            pairs = [" ".join(prep(s) for s in row) for row in rows]  # joined_contexts, with shared normalisation
-        extra = None
-        if self.meta["cue_fusion"]:
-            extra = {"cue_features": features.cue_matrix(texts).astype(np.float32)}
-        logits = infer.predict_logits(self.model, self.tokenizer, [prep(t) for t in texts],
-                                      batch_size=self.batch_size, max_length=self.meta["max_length"],
-                                      precision=self.precision, extra=extra, contexts=pairs)
-        return infer.softmax(logits)[:, self._columns]
-
-    def configure(self, *, precision: str = "fp32", threads: int | None = None, allowed: set[str] | None = None,
-                  engine: str | None = None, log=None) -> dict:
-        """Inference settings for batch labelling: CPU threads and the precision (train/infer.py).
-
-        `precision` is fp32, bf16, int8 or auto. auto runs the fastest (precision, engine) among `allowed`
-        (mode names such as "int8/onnxruntime" whose select macro-F1 the model's record puts within
-        tolerance of fp32; fp32/torch always qualifies), timed by `infer.probe` once per machine and model
-        size. An explicit precision runs on its fastest engine (or on `engine`), preferring allowed ones;
-        fp32 alone stays on torch, as trained. bf16 is left out of
-        auto on a CPU without bf16 units, where it is emulated and always slower than fp32. Returns
-        {"mode", "rates", "reason"} for the caller to report. Can be called once per loaded model.
-        """
-        threads = infer.set_threads(threads)
-        device = next(self.model.parameters()).device.type
-        allowed = set(allowed or ()) | {"fp32/torch"}
-        available = [infer.mode_name(*m) for m in infer.modes(device)]
-        if engine is not None:
-            if infer.mode_name(precision, engine) not in available:
-                raise ValueError(f"{infer.mode_name(precision, engine)} does not run here (available: {', '.join(available)})")
-            candidates, reason = [infer.mode_name(precision, engine)], "as asked"
-        elif precision == "auto":
-            native_bf16 = device == "cuda" or infer.bf16_supported()
-            candidates = [m for m in available if m in allowed and (native_bf16 or not m.startswith("bf16/"))]
-            reason = "fastest measured mode within 1 point of fp32 select macro-F1"
-        else:
-            if precision not in infer.PRECISIONS:
-                raise ValueError(f"precision must be auto or one of {', '.join(infer.PRECISIONS)}, not {precision!r}")
-            # fp32 stays the model as trained (torch); int8 runs on its fastest engine, preferring allowed ones
-            candidates = ["fp32/torch"] if precision == "fp32" else [m for m in available if m.startswith(precision + "/")]
-            candidates = [m for m in candidates if m in allowed] or candidates
-            reason = "as trained" if precision == "fp32" else f"fastest engine for {precision}"
-        rates = {}
-        if len(candidates) > 1:
-            pairs = [tuple(m.split("/")) for m in candidates]
-            rates = infer.probe(self.model, pairs, threads=threads, cache_key=self.cache_key, log=log)
-            mode = infer.choose(rates, set(candidates)) if precision == "auto" else max(rates, key=rates.get)
-        else:
-            mode = candidates[0]
-        chosen, engine = mode.split("/")
-        self.model = infer.prepare(self.model, chosen, engine, cache_key=self.cache_key, threads=threads)
-        self.precision = chosen
-        return {"mode": mode, "rates": rates, "reason": reason}
-
-    def save(self, directory: Path) -> None:
-        directory = Path(directory)
-        self.model.save_pretrained(directory)
-        self.tokenizer.save_pretrained(directory)
-        (directory / META_FILE).write_text(json.dumps(self.meta, ensure_ascii=False, indent=2), encoding="utf-8")
-
-
-def load(directory: str | Path) -> TransformerBackend:
-    """Backend loader used by train.model.Classifier.load (local files only, never the network)."""
-    directory = Path(directory)
-    meta_path = directory / META_FILE
-    if not meta_path.is_file():
-        raise ModelLoadError(f"{directory} has no {META_FILE}; it was not written by araclaim's transformer family")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if meta["cue_fusion"] and list(meta["cue_features"]) != list(cues.FEATURE_NAMES):
-        raise ModelLoadError(
-            f"{directory}: the model was trained on cue features {meta['cue_features']} but train/cues.py now "
-            f"extracts {list(cues.FEATURE_NAMES)}; retrain it, or use the code version it was trained with")
+def load_model(directory: Path, meta: dict):
+    """The saved torch model of a transformer model directory (on the GPU when there is one)."""
     model_cls = BertWithCuesForSequenceClassification if meta["cue_fusion"] else AutoModelForSequenceClassification
-    model = model_cls.from_pretrained(directory, local_files_only=True)
-    tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    try:
+        model = model_cls.from_pretrained(directory, local_files_only=True)
+    except (OSError, ValueError, RuntimeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise ModelLoadError(f"{directory}: cannot load the transformer weights ({first})") from None
     if torch.cuda.is_available():
         model = model.to("cuda")
-    backend = TransformerBackend(model, tokenizer, meta)
-    weights = directory / "model.safetensors"
-    if weights.is_file():
-        stat = weights.stat()
-        backend.cache_key = f"{weights.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-    return backend
+    return model.eval()
 
 
 # --------------------------------------------------------------------------------------------------
