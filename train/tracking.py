@@ -245,28 +245,24 @@ def load_classifier(spec: str, tracking_uri: str | None = None):
     """Resolve a --model value to (Classifier, uri, run_id).
 
     `spec` is a model directory, a 32-hex run id, or a runs:/ or models:/ URI (aliases such as
-    models:/araclaim@champion included). run_id is None for a plain directory.
+    models:/araclaim@champion included). run_id is None for a plain directory. A run's model is downloaded
+    once into the model cache (`model_cache_dir`) and loaded from there afterwards without MLflow (a
+    run's logged model never changes); a models:/ URI is resolved through the registry every time, since
+    an alias can move.
     """
-    from train.model import Classifier
-
     uri = model_uri(spec)
     if uri is None:
-        try:
-            return Classifier.load(spec), str(Path(spec).resolve()), None
-        except AraclaimError:
-            raise
-        except Exception as exc:  # a corrupt directory raises whatever its family's loader raises
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-            raise ModelLoadError(
-                f"could not load model {spec!r}: {type(exc).__name__}: {first} (is it a complete model "
-                "directory written by `araclaim train`, or a run that logged one?)") from None
+        return _load_directory(Path(spec), spec), str(Path(spec).resolve()), None
+    cached = model_cache_dir(uri, tracking_uri)
+    if cached is not None and (cached / ".complete").is_file():
+        return _load_directory(cached / "model", uri), uri, run_id_of(uri)
     import mlflow
 
     connect(tracking_uri)
     try:
         with warnings.catch_warnings():  # load-time notices about type hints and pickling, not the user's
             warnings.simplefilter("ignore", UserWarning)
-            pyfunc = mlflow.pyfunc.load_model(uri)
+            model_dir = _download_model(uri, cached)
     except Exception as exc:  # MLflow raises many types for "not there"; all mean the same to a user
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise ModelLoadError(
@@ -274,16 +270,76 @@ def load_classifier(spec: str, tracking_uri: str | None = None):
             "Check the run id or name with `araclaim compare` or `araclaim ui`, and that "
             "MLFLOW_TRACKING_URI points at the store that has it"
         ) from None
-    return pyfunc.unwrap_python_model().classifier, uri, run_id_of(uri)
+    return _load_directory(model_dir, uri), uri, run_id_of(uri)
+
+
+def _load_directory(directory: Path, spec: str):
+    """Classifier.load, with a corrupt directory reported as a ModelLoadError naming `spec`."""
+    from train.model import Classifier
+
+    try:
+        return Classifier.load(directory)
+    except AraclaimError:
+        raise
+    except Exception as exc:  # a corrupt directory raises whatever its family's loader raises
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise ModelLoadError(
+            f"could not load model {spec!r}: {type(exc).__name__}: {first} (is it a complete model "
+            "directory written by `araclaim train`, or a run that logged one?)") from None
+
+
+def model_cache_dir(uri: str, tracking_uri: str | None = None) -> Path | None:
+    """Where a runs:/ model is kept once downloaded: <cache>/models/<store>/<run id>/<path> (None for models:/).
+
+    Keyed by the tracking store too, so two stores never share an entry.
+    """
+    if not uri.startswith("runs:/"):
+        return None
+    import hashlib
+
+    from train.onnxrun import cache_dir
+
+    store = hashlib.sha256(resolve_uri(tracking_uri).encode()).hexdigest()[:12]
+    run, _, path = uri[len("runs:/"):].partition("/")
+    return cache_dir() / "models" / store / run / (path.strip("/").replace("/", "_") or MODEL_ARTIFACT)
+
+
+def _download_model(uri: str, cached: Path | None) -> Path:
+    """Download the logged pyfunc model and return its araclaim model directory (in the cache when `cached`)."""
+    import shutil
+    import tempfile
+
+    import mlflow
+    import yaml
+
+    with tempfile.TemporaryDirectory(prefix="araclaim-model-") as tmp:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))
+        mlmodel = yaml.safe_load((local / "MLmodel").read_text(encoding="utf-8"))
+        inner = local / mlmodel["flavors"]["python_function"]["artifacts"]["model_dir"]["path"]
+        if cached is None:
+            target = Path(tempfile.mkdtemp(prefix="araclaim-model-"))
+        else:
+            target = cached.with_name(cached.name + f".{os.getpid()}.tmp")
+            shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(inner, target / "model")
+    if cached is None:
+        return target / "model"
+    (target / ".complete").write_text(uri, encoding="utf-8")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(target, cached)
+    except OSError:  # another process filled the entry first: use it
+        shutil.rmtree(target, ignore_errors=True)
+    return cached / "model"
 
 
 def run_id_of(uri: str) -> str | None:
     """The training run behind a runs:/ or models:/ URI (None for a directory)."""
-    import mlflow
-
     if uri.startswith("runs:/"):
         return uri[len("runs:/"):].split("/")[0]
     if uri.startswith("models:/"):
+        import mlflow
+
         try:
             info = mlflow.models.get_model_info(uri)
         except Exception:
