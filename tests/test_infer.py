@@ -76,3 +76,19 @@ def test_bad_precision_and_threads():
     before = torch.get_num_threads()
     assert infer.set_threads(1) == 1 and torch.get_num_threads() == 1
     torch.set_num_threads(before)
+
+
+def test_torch_free_tokenizer_matches_the_saved_bert_tokenizer(tmp_path):
+    """train/onnxrun.FastTokenizer (tokenizer.json, no transformers) encodes as the transformers tokenizer."""
+    from train import onnxrun, transformer
+
+    tok = transformer.train_tokenizer(TEXTS[:-1], vocab_size=300, max_length=32)
+    tok.save_pretrained(tmp_path)
+    light = onnxrun.FastTokenizer.load(tmp_path)
+    assert light is not None
+    long = TEXTS[-1]  # cut to max_length by both
+    ref = dict(tok(TEXTS, truncation=True, max_length=32))
+    assert infer.encode(light, TEXTS, None, 32) == {k: ref[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
+    ctx = ["", TEXTS[0], long] + TEXTS[3:]
+    assert infer.encode(light, TEXTS, ctx, 32) == infer.encode(tok, TEXTS, ctx, 32)
+    assert light.pad_token_id == tok.pad_token_id and light.cls_token_id == tok.cls_token_id
