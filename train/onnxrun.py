@@ -278,8 +278,10 @@ class OnnxClassifier:
         self.inputs = [i.name for i in self.session.get_inputs()]
 
     def run(self, batch: dict[str, np.ndarray]) -> np.ndarray:
-        """Logits (float32) of one padded batch."""
-        return self.session.run(["logits"], {name: batch[name] for name in self.inputs})[0]
+        """Logits (float32) of one padded batch. Token types default to 0, as in BERT's forward, for
+        tokenizers that do not return them."""
+        feeds = {name: batch[name] if name in batch else np.zeros_like(batch["input_ids"]) for name in self.inputs}
+        return self.session.run(["logits"], feeds)[0]
 
 
 def predict_logits(model: OnnxClassifier, tokenizer, texts: list[str], *, batch_size: int = 32,
