@@ -288,12 +288,14 @@ def startup(src: str, run_id: str, cache: Path) -> float:
     cache.mkdir(parents=True, exist_ok=True)
     one = cache / "one.txt"
     one.write_text("وقال المتحدث باسم الوزارة إن الخطة جاهزة.\n", encoding="utf-8")
-    env = dict(os.environ, PYTHONPATH=src, ARACLAIM_CACHE=str(cache / "araclaim"))
+    # cwd is not the repository: `python -m` puts the cwd first on sys.path, and PYTHONPATH must choose the code
+    env = dict(os.environ, PYTHONPATH=src, ARACLAIM_CACHE=str(cache / "araclaim"),
+               MLFLOW_TRACKING_URI=os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{REPO / 'mlruns/mlflow.db'}")
     times = []
     for _ in range(2):
         start = time.perf_counter()
         proc = subprocess.run([PY, "-m", "eval.cli", "label", "--model", run_id, str(one), "-o", str(cache / "o.jsonl")],
-                              capture_output=True, text=True, cwd=REPO, env=env)
+                              capture_output=True, text=True, cwd=cache, env=env)
         times.append(time.perf_counter() - start)
         if proc.returncode != 0:
             return float("nan")
