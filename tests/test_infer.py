@@ -105,7 +105,8 @@ def test_onnxruntime_engine_gives_the_torch_logits(model_and_tokenizer, precisio
     got = infer.predict_logits(runner, tok, TEXTS, batch_size=7)
     tol = 1e-4 if precision == "fp32" else 0.05
     assert np.abs(infer.softmax(got) - infer.softmax(ref)).max() < tol
-    # a tokenizer that returns no token types: BERT's default of 0 is fed
+    # a tokenizer that returns no token types: BERT's default of 0 is fed (same batches: int8 quantises
+    # activations per batch)
     monkeypatch.setattr(tok, "model_input_names", ["input_ids", "attention_mask"])
-    again = infer.predict_logits(runner, tok, TEXTS[:-1], batch_size=7)
-    assert np.allclose(again, got[:-1], atol=1e-5)
+    again = infer.predict_logits(runner, tok, TEXTS, batch_size=7)
+    assert np.allclose(again, got, atol=1e-5)
