@@ -23,9 +23,10 @@ labels only the rest. The output directory is created when missing. Errors in on
 UTF-8, bad record) are reported, the other inputs are labelled, and the exit code is 1; empty inputs are
 warnings. A missing input or a model that does not load stops the run before any input is read (exit 2).
 
-Speed: sentences of up to `--window` sentences' worth of articles are sorted by length and predicted in
-batches of `--batch-size` (dynamic padding in the transformer backend); memory is bounded by the window,
-not by the number of articles. `--precision` and `--threads` go to the backend's `configure` hook.
+Speed: up to `--window` sentences' worth of articles are predicted in one call (or in calls of `--batch-size`),
+so normalisation and cue features are computed once per sentence and shared by every consumer, and the
+transformer backend sorts the call's sentences by length into padded batches; memory is bounded by the
+window, not by the number of articles. `--precision` and `--threads` go to the backend's `configure` hook.
 """
 from __future__ import annotations
 
@@ -227,8 +228,8 @@ class Labelled:
 class Options:
     """How `label_articles` batches and segments."""
 
-    batch_size: int = 64
-    window: int = 2048  # sentences pooled (and length-sorted) across articles before predicting
+    batch_size: int | None = None  # sentences per predict call; None: the whole window in one call
+    window: int = 2048  # sentences pooled across articles before predicting
     presplit: bool = False
     max_chars: int = MAX_CHARS
     on_batch: object = None  # callable(n_sentences) after each batch, for progress
@@ -256,13 +257,18 @@ def label_articles(classifier, items: Iterable[Article | Failure], model_uri: st
 
 
 def _predict_window(classifier, pending, model_uri: str, opts: Options) -> Iterator[Labelled]:
-    """Predict every sentence of the pending articles in length-sorted batches, then emit the articles."""
+    """Predict every sentence of the pending articles, then emit the articles.
+
+    By default the whole window is one predict call, in article order: each sentence is then featurised once
+    although it is also the next sentence's context (train/features.py), and the transformer backend sorts
+    the call's sentences by length into its own padded batches (train/infer.py).
+    """
     todo = [(a, j) for a, (_, spans) in enumerate(pending) for j, s in enumerate(spans) if not s.skip]
     ctx = _contexts(pending, todo, 0 if opts.presplit else getattr(classifier, "context_size", 0))
-    todo.sort(key=lambda aj: len(pending[aj[0]][1][aj[1]].text))
     probs: dict[tuple[int, int], list[float]] = {}
-    for lo in range(0, len(todo), opts.batch_size):
-        chunk = todo[lo:lo + opts.batch_size]
+    step = opts.batch_size or max(len(todo), 1)
+    for lo in range(0, len(todo), step):
+        chunk = todo[lo:lo + step]
         texts = [pending[a][1][j].text for a, j in chunk]
         rows = classifier.predict_proba(texts, [ctx[key] for key in chunk]) if ctx else classifier.predict_proba(texts)
         probs.update({key: row for key, row in zip(chunk, rows)})
@@ -530,23 +536,29 @@ class Progress:
 
 
 @contextlib.contextmanager
-def configure_backend(classifier, precision: str, threads: int | None) -> Iterator[None]:
+def configure_backend(classifier, precision: str, threads: int | None, *, quiet: bool = False) -> Iterator[None]:
     """The classifier set up for labelling inside the block; process-wide settings are restored after it.
 
-    A backend with a `configure(precision=, threads=)` hook (transformers, the ensemble) takes both and applies
-    the thread count per prediction call. Backends without it (the scikit-learn baseline) always run in fp32: a
-    precision other than fp32 is ignored with a note, and --threads caps the BLAS/OpenMP pools (threadpoolctl)
-    and torch's threads for the block only.
+    A backend with a `configure(...)` hook (transformers, the ensemble) takes the precision and the thread
+    count, applies the threads per prediction call, and says what it chose. With `auto` it picks the fastest
+    inference mode (precision and engine) among those the model's record allows (within 1 point of fp32
+    select macro-F1; train/model.Classifier.allowed_modes), timed once per machine. Backends without the hook
+    (the scikit-learn baseline) always run in fp32: a precision other than fp32 or auto is ignored with a note,
+    and --threads caps the BLAS/OpenMP pools (threadpoolctl) and torch's threads for the block only.
     """
     configure = getattr(classifier.backend, "configure", None)
     if callable(configure):
+        say = (lambda msg: None) if quiet else (lambda msg: print(f"araclaim label: {msg}", file=sys.stderr))
+        allowed = classifier.allowed_modes() if hasattr(classifier, "allowed_modes") else None
         try:
-            configure(precision=precision, threads=threads)
+            chosen = configure(precision=precision, threads=threads, allowed=allowed, log=say) or {}
         except (ValueError, RuntimeError) as exc:
             raise AraclaimError(f"--precision {precision}: {exc}") from exc
+        if chosen.get("mode"):
+            say(_describe_choice(precision, chosen, allowed, getattr(classifier, "precision_record", None)))
         yield
         return
-    if precision != "fp32":
+    if precision not in ("fp32", "auto"):
         print(f"araclaim label: note: the {classifier.family} backend has no {precision} mode; "
               "--precision ignored (fp32)", file=sys.stderr)
     with contextlib.ExitStack() as scoped:
@@ -559,6 +571,23 @@ def configure_backend(classifier, precision: str, threads: int | None) -> Iterat
 
                 scoped.enter_context(infer.threads(threads))
         yield
+
+
+def _describe_choice(precision: str, chosen: dict, allowed: set[str] | None, record: dict | None) -> str:
+    """One line: the mode used, why, and the measured speeds and accuracies behind it."""
+    rates = ", ".join(f"{m} {r:.0f}/s" for m, r in sorted(chosen.get("rates", {}).items(), key=lambda x: -x[1]))
+    text = f"precision {precision} -> {chosen['mode']} ({chosen.get('reason', '')}"
+    if rates:
+        text += f"; probe on this CPU: {rates}"
+    if precision == "auto":
+        if record:
+            f1 = record.get("macro_f1", {})
+            ok = [m for m in sorted(allowed or ()) if m in f1]
+            text += (f"; {record.get('split', 'select')} macro-F1 within 1 point of fp32 ({f1.get('fp32/torch', 0):.3f}): "
+                     + ", ".join(f"{m} {f1[m]:.3f}" for m in ok))
+        else:
+            text += "; this model has no accuracy record per precision (trained before araclaim measured one), so only fp32"
+    return text + ")"
 
 
 def add_label_arguments(parser: argparse.ArgumentParser) -> None:
@@ -578,12 +607,15 @@ def add_label_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--review-out", help="review CSV path (default <output>.review.csv)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the articles already in the output (or its .partial) and label the rest")
-    parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
-                        help="transformer inference precision (default fp32; the baseline ignores it)")
+    parser.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
+                        help="transformer inference precision (default auto: the fastest mode on this CPU among those "
+                             "within 1 point of fp32 select macro-F1, measured once per machine; the baseline is fp32)")
     parser.add_argument("--threads", type=int, help="CPU threads for inference (default: all cores)")
-    parser.add_argument("--batch-size", type=int, default=64, help="sentences per model call (default 64)")
+    parser.add_argument("--batch-size", type=int,
+                        help="sentences per model call (default: the whole window; transformers still run "
+                             "length-sorted batches of 64 inside it)")
     parser.add_argument("--window", type=int, default=2048,
-                        help="sentences pooled across articles and sorted by length before batching (default 2048)")
+                        help="sentences pooled across articles before predicting (default 2048)")
 
 
 def _check_args(args) -> tuple[Path, str]:

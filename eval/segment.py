@@ -24,6 +24,7 @@ segmentation of the gold article (printed by `araclaim eval --segmentation`).
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import re
 from dataclasses import dataclass, replace
@@ -375,7 +376,13 @@ def skip_reason(text: str, standalone: bool = False) -> str | None:
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in (normalize(t).strip(".,،:;؛!?؟…()[]«»\"'“”‘’-–—") for t in text.split()) if _LETTER.search(w)]
+    return [w for w in (_normal_word(t) for t in text.split()) if _LETTER.search(w)]
+
+
+@functools.lru_cache(maxsize=100_000)
+def _normal_word(token: str) -> str:
+    """A token normalised and stripped of punctuation; memoised because news words recur (a bounded cache)."""
+    return normalize(token).strip(".,،:;؛!?؟…()[]«»\"'“”‘’-–—")
 
 
 def _nominal_predicate(words: list[str]) -> bool:

@@ -1,46 +1,46 @@
-"""Benchmark `araclaim label`'s inference against transformers' pipeline, on one bert-base-sized model.
+"""Benchmark `araclaim label`: the default offline models and bert-base, before and after, against the GEMM bound.
 
-One run, the same sentences (512 by default: data/dev.jsonl texts when there are enough, else generated
-Arabic-like news sentences of realistic lengths) and the same randomly initialised bert-base classifier
-(12 layers, hidden 768, vocab 64000; a WordPiece tokenizer trained here on the sentences). Sentences/s of:
+One run prints, side by side:
 
-  (a) pipeline("text-classification"), one sentence per call
-  (b) the same pipeline with batch_size=32
-  (c) the labeller (eval.label.label_articles, --presplit) in fp32: length-sorted batches, dynamic padding
-  (d) the labeller in bf16        (e) the labeller in int8 (dynamic quantisation of the Linear layers)
+- the machine: CPU model, the ISA flags that decide fp32/bf16/int8 speed, cores, threads, load average, and
+  whether `scripts/experiments.py` (the project's long job) was running;
+- the machine's GEMM bound per precision: the best of torch (MKL/oneDNN) and ONNX Runtime (MLAS) on
+  bert-base-shaped matrices (fp32, bf16, int8 with activation quantisation);
+- throughput (sentences/s, median of --repeats passes after a warm-up) of `eval.label.label_articles` for the
+  baseline, tiny-bert and the ensemble (the select/calibrate/test articles with context, and the same sentences
+  --presplit), and for bert-base (random weights, 256 dev sentences, --presplit) at each precision/engine and
+  `auto` (bf16 on a CPU without bf16 units: 4 sentences, one pass). "before" rows run the code of
+  --before (a git revision, default f166e8a: the commit before issue 14) from a temporary checkout; every row
+  runs in its own process, so imports and caches do not leak between rows. Transformer rows are also given as
+  achieved FLOP/s over the GEMM bound of the precision they ran;
+- start-up: `araclaim label` of one sentence from a run id, warm (second call), before and after;
+- peak RSS of `araclaim label` with 10x and 100x the test articles (memory stays flat in the input).
 
-Configurations are timed round-robin (a b c d e, a b c d e, ...) so load from other processes spreads over
-all of them; the table shows medians and the ratio of each median to (a). Agreement of (d) and (e) with
-(c)'s predictions is printed too. `--accuracy MODEL_DIR` adds, for a trained transformer model directory,
-agreement with fp32 and macro-F1 of each precision on data/dev.jsonl and the gold article.
+    .venv/bin/python scripts/bench_label.py                       # ~15-25 min on 2 cores
+    .venv/bin/python scripts/bench_label.py --quick               # fewer repeats, no 100x run
+    .venv/bin/python scripts/bench_label.py --markdown bench.md   # also write the README's tables
 
-    .venv/bin/python scripts/bench_label.py                  # ~10-15 min on 2 cores
-    .venv/bin/python scripts/bench_label.py --n 512 --repeats 1 --json bench.json
-    .venv/bin/python scripts/bench_label.py --repeats 0 --accuracy outputs/tiny-bert-<run>/model
+Models: the run ids in outputs/demo/{baseline,tiny-bert,ensemble}.run_id (what `make demo` trains), or
+--runs baseline=<id>,tiny-bert=<id>,ensemble=<id>; bert-base is built here (random weights, no hub).
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
-import copy
 import json
+import os
 import random
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from eval.label import Article, Options, configure_backend, label_articles  # noqa: E402
-from train import atomic, infer  # noqa: E402
-from train.labels import LABELS  # noqa: E402
-from train.model import Classifier  # noqa: E402
-
 REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+ARTICLE_FILES = ("data/articles/select.jsonl", "data/articles/calibrate.jsonl", "data/articles/test.jsonl")
 
 # Words of Arabic news prose (function words weighted by repetition), for generated sentences.
 WORDS = (
@@ -49,247 +49,448 @@ WORDS = (
     "الحكومة الوزير وزارة الرئيس المجلس البرلمان الشركة الجيش الشرطة المحكمة الصحيفة الوكالة المتحدث "
     "مصدر مسؤول مسؤولون خبراء المعارضة السلطات البنك المركزي الاقتصاد الأسعار التضخم النفط الغاز الموازنة "
     "الانتخابات الحملة الناخبين الأحزاب الاتفاق المفاوضات الهدنة الحرب الأمن الحدود اللاجئين المساعدات "
-    "المدينة العاصمة البلاد المنطقة الدولة الولايات المتحدة روسيا أوروبا الصين مصر الأردن لبنان السعودية "
-    "العام الماضي المقبل الأسبوع الشهر اليوم أمس مساء صباح الخميس الأحد منذ نحو أكثر أقل نسبة مليون مليار "
-    "دولار بالمئة ارتفع انخفض بلغ وصل تراجع زيادة ارتفاع انخفاض كبير كبيرة جديد جديدة رسمي رسمية دولي "
-    "الدولية المحلية الاجتماعي السياسي الاقتصادي العسكري الإنساني مشروع قرار تقرير بيان تصريحات اتهامات "
-    "شائعات تقارير معلومات وثائق تحقيق لجنة قانون مشروع خطة برنامج عقد اجتماع قمة مؤتمر زيارة "
-    "وسائل التواصل منصة المواطنين السكان العمال الطلاب المدارس المستشفيات الطرق المياه الكهرباء"
+    "العام الماضي المقبل الأسبوع الشهر اليوم أمس مساء صباح الخميس الأحد منذ نحو أكثر أقل نسبة مليون مليار"
 ).split()
 
 
 def generate_sentences(n: int, seed: int = 0) -> list[str]:
-    """`n` sentences of 5-60 words (log-normal: median ~16, mean ~18 words, as in the gold article), ending
-    in a full stop."""
+    """`n` sentences of 5-60 words (log-normal, median ~16 words), ending in a full stop."""
     rng = random.Random(seed)
     out = []
     for _ in range(n):
         length = int(min(60, max(5, rng.lognormvariate(2.8, 0.45))))
-        words = [rng.choice(WORDS) for _ in range(length)]
-        if rng.random() < 0.3:
-            words.insert(rng.randrange(1, length), str(rng.randint(2, 2025)))
-        if rng.random() < 0.4:
-            words[rng.randrange(1, length)] += "،"
-        out.append(" ".join(words) + ".")
+        out.append(" ".join(rng.choice(WORDS) for _ in range(length)) + ".")
     return out
 
 
-def load_sentences(n: int, seed: int, source: str = "auto") -> tuple[list[str], str]:
-    """data/dev.jsonl texts when it has at least n (source auto/dev), else generated; returns (texts, origin)."""
-    dev = REPO / "data/dev.jsonl"
-    if source != "generated" and dev.is_file():
-        texts = [json.loads(line)["text"] for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()]
-        if len(texts) >= n:
-            return texts[:n], f"{dev.relative_to(REPO)} (first {n})"
-    return generate_sentences(n, seed), f"generated ({len(WORDS)}-word list, seed {seed})"
+def article_rows(files=ARTICLE_FILES) -> list[tuple[str, list[str]]]:
+    """(article id, sentences in order) of the article splits."""
+    arts: dict[str, list[str]] = {}
+    for name in files:
+        for line in (REPO / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                arts.setdefault(f"{Path(name).stem}:{row['article']}", []).append(row["text"])
+    return list(arts.items())
 
 
-def build_tokenizer(texts: list[str], vocab_size: int):
-    """A BERT WordPiece tokenizer trained on `texts` (small vocab, so words split into pieces as in AraBERT)."""
+def dev_sentences(n: int) -> list[str]:
+    rows = [json.loads(x) for x in (REPO / "data/dev.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    return [r["text"] for r in rows][:n]
+
+
+# --------------------------------------------------------------------------------------------------
+# Worker: one configuration in its own process (run with --worker SPEC)
+# --------------------------------------------------------------------------------------------------
+
+def worker(spec: dict) -> dict:
+    """Load a model with the code at spec["src"], label the spec's input `repeats` times, report the rates."""
+    sys.path.insert(0, spec["src"])
+    from eval.label import Article, Options, configure_backend, label_articles
+    from train.model import Classifier
+
+    clf = Classifier.load(spec["model"])
+    precision = spec["precision"]
+    if spec["engine"]:
+        clf.backend.configure(precision=precision, engine=spec["engine"], threads=spec["threads"])
+    else:
+        scoped = configure_backend(clf, precision, spec["threads"])
+        if hasattr(scoped, "__enter__"):  # a context manager since #12 (a list before): held for the whole run
+            scoped.__enter__()
+    if spec["input"] == "presplit":
+        texts = json.loads(Path(spec["data"]).read_text(encoding="utf-8"))
+        articles = [Article(f"a{i}", "bench", "\n".join(texts[i:i + 20])) for i in range(0, len(texts), 20)]
+        presplit = True
+    else:
+        articles = [Article(a, "bench", "\n".join(s)) for a, s in json.loads(Path(spec["data"]).read_text(encoding="utf-8"))]
+        presplit = False
+
+    def run(items):
+        n = 0
+        for done in label_articles(clf, items, "bench", Options(presplit=presplit)):
+            n += sum(1 for r in done.records if r["label"])
+        return n
+
+    run(articles[:2])  # warm-up: caches, kernels, weight packing
+    rates = []
+    for _ in range(spec["repeats"]):
+        start = time.perf_counter()
+        n = run(articles)
+        rates.append(n / (time.perf_counter() - start))
+    backends = [m.backend for m in getattr(clf.backend, "members", [])] or [clf.backend]
+    mode = next((getattr(b, "mode", None) for b in backends if hasattr(b, "configure")), None)
+    if mode is None and any(hasattr(b, "configure") for b in backends):
+        mode = f"{precision}/torch"
+    return {"rates": rates, "median": statistics.median(rates), "sentences": n, "mode": mode or "-",
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "torch": "torch" in sys.modules}
+
+
+def run_worker(spec: dict, timeout: float) -> dict:
+    env = dict(os.environ, PYTHONPATH=spec["src"], TQDM_DISABLE="1", TRANSFORMERS_VERBOSITY="error")
+    proc = subprocess.run([PY, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True, cwd=REPO,
+                          env=env, timeout=timeout)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1][:200]}
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["stderr"] = proc.stderr
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# The machine: CPU, load, GEMM bound
+# --------------------------------------------------------------------------------------------------
+
+def machine(threads: int) -> dict:
+    from train.onnxrun import cpu_info
+
+    info = cpu_info()
+    busy = subprocess.run(["pgrep", "-f", "scripts/experiments.py"], capture_output=True, text=True).stdout.split()
+    return {**info, "threads": threads, "load": os.getloadavg(), "experiments_running": bool(busy)}
+
+
+def gemm_bound(threads: int, reps: int = 5) -> dict[str, dict[str, float]]:
+    """GFLOP/s (GOP/s for int8) per precision and implementation on bert-base shapes; the bound is the max."""
+    import warnings
+
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(threads)
+    warnings.simplefilter("ignore")
+    m, k, n = 512, 768, 3072
+    flops = 2 * m * k * n
+
+    def best(f):
+        f()
+        t = float("inf")
+        for _ in range(reps):
+            s = time.perf_counter()
+            f()
+            t = min(t, time.perf_counter() - s)
+        return flops / t / 1e9
+
+    out: dict[str, dict[str, float]] = {"fp32": {}, "bf16": {}, "int8": {}}
+    x, w = torch.randn(m, k), torch.randn(k, n)
+    with torch.inference_mode():
+        out["fp32"]["torch"] = best(lambda: x @ w)
+        xb, wb = x.bfloat16(), w.bfloat16()
+        out["bf16"]["torch"] = best(lambda: xb @ wb) if _bf16_fast_enough(xb, wb) else _bf16_small(xb, wb)
+        lin = torch.nn.Linear(k, n)
+        for engine in ("x86", "onednn"):
+            if engine in torch.backends.quantized.supported_engines:
+                torch.backends.quantized.engine = engine
+                q = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(lin), {torch.nn.Linear}, dtype=torch.qint8)
+                out["int8"][f"torch-{engine}"] = best(lambda q=q: q(x))
+    try:
+        import onnxruntime as ort
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "linear.onnx"
+            torch.onnx.export(lin, (x,), str(path), input_names=["x"], output_names=["y"], opset_version=17,
+                              dynamo=False)
+            quantize_dynamic(str(path), str(path) + ".q", weight_type=QuantType.QInt8)
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads, opts.inter_op_num_threads, opts.log_severity_level = threads, 1, 3
+            feeds = {"x": x.numpy()}
+            for prec, p in (("fp32", path), ("int8", Path(str(path) + ".q"))):
+                sess = ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
+                out[prec]["onnxruntime"] = best(lambda s=sess: s.run(None, feeds))
+    except ImportError:
+        pass
+    del np
+    return out
+
+
+def _bf16_fast_enough(xb, wb) -> bool:
+    """Emulated bf16 (no bf16 units) takes minutes on full-size matrices: time a small one first."""
+    start = time.perf_counter()
+    xb[:32] @ wb[:, :256]
+    return time.perf_counter() - start < 0.01
+
+
+def _bf16_small(xb, wb) -> float:
+    xs, ws = xb[:64], wb[:, :512]
+    start = time.perf_counter()
+    xs @ ws
+    return 2 * 64 * xb.shape[1] * 512 / (time.perf_counter() - start) / 1e9
+
+
+# --------------------------------------------------------------------------------------------------
+# Models: the demo's runs, and bert-base built here
+# --------------------------------------------------------------------------------------------------
+
+def run_model_dir(run_id: str) -> Path:
+    """The araclaim model directory of a run (outputs/<config>-<run id>/model)."""
+    hits = list((REPO / "outputs").glob(f"*-{run_id}/model"))
+    if not hits:
+        raise SystemExit(f"no outputs/*-{run_id}/model; train it first (make demo)")
+    return hits[0]
+
+
+def build_bert_base(folder: Path, texts: list[str]) -> Path:
+    """A bert-base-sized classifier with random weights (12 layers, hidden 768, vocab ~8-16k WordPiece trained
+    here, ~1.5 pieces/word as AraBERT on news), saved as an araclaim transformer model directory."""
+    if (folder / "araclaim.json").is_file():
+        return folder
+    import torch
     from tokenizers import BertWordPieceTokenizer
-    from transformers import PreTrainedTokenizerFast
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    from train.labels import LABELS
 
     wp = BertWordPieceTokenizer(lowercase=False, strip_accents=False)
-    wp.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=1, show_progress=False)
-    return PreTrainedTokenizerFast(tokenizer_object=wp._tokenizer, unk_token="[UNK]", pad_token="[PAD]",
-                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]", model_max_length=512)
+    wp.train_from_iterator(texts, vocab_size=8000, min_frequency=1, show_progress=False)
+    tok = PreTrainedTokenizerFast(tokenizer_object=wp._tokenizer, unk_token="[UNK]", pad_token="[PAD]",
+                                  cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]", model_max_length=512)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=64000, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
+                        label2id={lab: i for i, lab in enumerate(LABELS)})
+    model = BertForSequenceClassification(config).eval()
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    meta = {"format": 1, "preprocess": "normalize", "max_length": 128, "cue_fusion": False, "context_size": 0,
+            "cue_features": None, "labels": list(LABELS), "encoder": "bert-base (random weights, bench)"}
+    (folder / "transformer.json").write_text(json.dumps(meta), encoding="utf-8")
+    every = ["fp32/torch", "bf16/torch", "int8/torch", "fp32/onnxruntime", "int8/onnxruntime"]
+    # Random weights have no accuracy to lose: the record lets auto consider every mode, to show its speed.
+    record = {"split": "none (random weights: every mode allowed)", "n": 0, "macro_f1": {m: 1.0 for m in every}}
+    (folder / "araclaim.json").write_text(json.dumps({"family": "transformer", "labels": list(LABELS),
+                                                      "context_size": 0, "precision": record}), encoding="utf-8")
+    return folder
 
 
-def fit_tokenizer(texts: list[str], tokens_per_word: float):
-    """The largest-vocabulary tokenizer (from a fixed ladder) that splits words into `tokens_per_word` pieces
-    on average, as AraBERT's 64k vocabulary does on news (~1.5); returns (tokenizer, vocab size, ratio)."""
-    words = sum(len(t.split()) for t in texts)
-    for vocab in (16000, 8000, 4000, 2500, 1500, 1000, 600, 400, 300, 200):
-        tok = build_tokenizer(texts, vocab)
-        ratio = sum(len(ids) - 2 for ids in tok(texts)["input_ids"]) / words
-        if ratio >= tokens_per_word:
-            break
-    return tok, vocab, ratio
+def flops_per_sentence(model_dir: Path, texts: list[str], pairs: bool) -> float:
+    """Useful FLOPs of one forward pass per sentence (no padding): linear layers + attention."""
+    from train.onnxrun import FastTokenizer, _piece_ids
+
+    cfg = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    tok = FastTokenizer.load(model_dir)
+    if tok is None:
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(model_dir)
+    from train.text import normalize
+
+    pieces = [len(p) + 2 for p in _piece_ids(tok, [normalize(t) for t in texts])]
+    if pairs:  # the previous sentence of the article comes along
+        pieces = [n + (pieces[i - 1] - 1 if i else 0) for i, n in enumerate(pieces)]
+    h, i_, layers = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+    per_token = 2 * layers * (4 * h * h + 2 * h * i_)
+    return sum(n * per_token + 4 * layers * n * n * h for n in pieces) / len(pieces)
 
 
-def build_model(vocab_size: int = 64000, seed: int = 0):
-    """bert-base-sized sequence classifier with random weights (4 labels)."""
-    from transformers import BertConfig, BertForSequenceClassification
+# --------------------------------------------------------------------------------------------------
+# Start-up and memory
+# --------------------------------------------------------------------------------------------------
 
-    torch.manual_seed(seed)
-    config = BertConfig(vocab_size=vocab_size, num_labels=len(LABELS),
-                        id2label=dict(enumerate(LABELS)), label2id={lab: i for i, lab in enumerate(LABELS)})
-    return BertForSequenceClassification(config).eval()
-
-
-class InferBackend:
-    """The transformer backend's inference path over train.infer: `configure` + `predict_proba`.
-
-    What train/transformer.py's backend does once it routes through train.infer (preprocessing and cue
-    features included), so the bench and `--accuracy` run the same code as `araclaim label`.
-    """
-
-    def __init__(self, model, tokenizer, *, preprocess=None, cue_fusion: bool = False, max_length: int = 128,
-                 batch_size: int = 32, columns=None):
-        self.base, self.tokenizer = model, tokenizer
-        self.model, self.precision = model, "fp32"
-        self.preprocess, self.cue_fusion = preprocess, cue_fusion
-        self.max_length, self.batch_size = max_length, batch_size
-        self.columns = columns if columns is not None else list(range(len(LABELS)))
-
-    @classmethod
-    def from_transformer(cls, backend, batch_size: int = 32) -> "InferBackend":
-        """Wrap a loaded train.transformer backend (its model, tokenizer, preprocessing and label order)."""
-        from train.transformer import PREPROCESSORS
-
-        meta = backend.meta
-        return cls(backend.model, backend.tokenizer, preprocess=PREPROCESSORS[meta["preprocess"]],
-                   cue_fusion=meta["cue_fusion"], max_length=meta["max_length"], batch_size=batch_size,
-                   columns=[int(backend.model.config.label2id[lab]) for lab in LABELS])
-
-    def configure(self, *, precision: str = "fp32", threads: int | None = None) -> None:
-        # threads: main() holds infer.threads(--threads) around the whole benchmark
-        self.model = infer.prepare(copy.deepcopy(self.base), precision)
-        self.precision = precision
-
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        extra = None
-        if self.cue_fusion:
-            from train import cues
-
-            extra = {"cue_features": np.array([cues.extract(t) for t in texts], dtype=np.float32)}
-        inputs = [self.preprocess(t) for t in texts] if self.preprocess else list(texts)
-        logits = infer.predict_logits(self.model, self.tokenizer, inputs, batch_size=self.batch_size,
-                                      max_length=self.max_length, precision=self.precision, extra=extra)
-        return infer.softmax(logits)[:, self.columns]
+def startup(src: str, run_id: str, cache: Path) -> float:
+    """Seconds for `araclaim label --model <run id>` of one sentence, warm (the second of two calls)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    one = cache / "one.txt"
+    one.write_text("وقال المتحدث باسم الوزارة إن الخطة جاهزة.\n", encoding="utf-8")
+    # cwd is not the repository: `python -m` puts the cwd first on sys.path, and PYTHONPATH must choose the code
+    env = dict(os.environ, PYTHONPATH=src, ARACLAIM_CACHE=str(cache / "araclaim"),
+               MLFLOW_TRACKING_URI=os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{REPO / 'mlruns/mlflow.db'}")
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        proc = subprocess.run([PY, "-m", "eval.cli", "label", "--model", run_id, str(one), "-o", str(cache / "o.jsonl")],
+                              capture_output=True, text=True, cwd=cache, env=env)
+        times.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            return float("nan")
+    return times[-1]
 
 
-def label_with(clf, texts: list[str], batch_size: int, per_article: int = 20) -> list[str]:
-    """Run texts through eval.label.label_articles (presplit articles of `per_article` lines); labels in order."""
-    articles = [Article(f"a{i}", "bench", "\n".join(texts[i:i + per_article]))
-                for i in range(0, len(texts), per_article)]
-    out = []
-    for done in label_articles(clf, articles, "bench", Options(batch_size=batch_size, presplit=True)):
-        out += [r["label"] for r in done.records]
-    return out
+def peak_rss(run_id: str, factor: int, tmp: Path) -> tuple[int, float, float]:
+    """(sentences, seconds, peak RSS MB) of `araclaim label` over the test articles repeated `factor` times."""
+    rows = [json.loads(x) for x in (REPO / "data/articles/test.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    arts: dict[str, list[str]] = {}
+    for r in rows:
+        arts.setdefault(r["article"], []).append(r["text"])
+    src = tmp / f"x{factor}.jsonl"
+    with src.open("w", encoding="utf-8") as fh:
+        for i in range(factor):
+            for a, s in arts.items():
+                fh.write(json.dumps({"id": f"{a}-{i}", "text": "\n".join(s)}, ensure_ascii=False) + "\n")
+    code = ("import resource, sys; from eval.cli import main; rc = main(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+    start = time.perf_counter()
+    proc = subprocess.run([PY, "-c", code, "label", "--model", run_id, str(src), "-o", str(tmp / "x.jsonl")],
+                          capture_output=True, text=True, cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        return 0, seconds, float("nan")
+    n = sum(1 for _ in (tmp / "x.jsonl").open(encoding="utf-8"))
+    return n, seconds, int(proc.stdout.strip().splitlines()[-1]) / 1024
 
 
-def make_runners(model, tokenizer, args):
-    """name -> (description, callable(texts) returning predicted labels)."""
-    from transformers import pipeline
+# --------------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------------
 
-    pipe = pipeline("text-classification", model=model, tokenizer=tokenizer, device=-1)
-    kw = {"truncation": True, "max_length": args.max_length}
-    runners = {
-        "a": ("pipeline, one sentence per call", lambda texts: [pipe(t, **kw)[0]["label"] for t in texts]),
-        "b": ("pipeline, batch_size=32", lambda texts: [r["label"] for r in pipe(texts, batch_size=32, **kw)]),
-    }
-    for key, precision in (("c", "fp32"), ("d", "bf16"), ("e", "int8")):
-        clf = Classifier(InferBackend(model, tokenizer, max_length=args.max_length, batch_size=args.batch_size),
-                         "transformer")
-        args.scope.enter_context(configure_backend(clf, precision, args.threads))
-        runners[key] = (f"araclaim label, {precision}",
-                        lambda texts, clf=clf: label_with(clf, texts, args.label_batch))
-    return runners
-
-
-def bench(runners, texts: list[str], repeats: int) -> dict:
-    """Warm-up call each, then round-robin timings; per-config median sentences/s, all runs, last predictions."""
-    for _, fn in runners.values():
-        fn(texts[:16])  # one-time set-up (oneDNN kernels, weight packing) is not timed
-    runs = {k: [] for k in runners}
-    preds = {}
-    for r in range(repeats):
-        for key, (desc, fn) in runners.items():
-            start = time.perf_counter()
-            preds[key] = fn(texts)
-            rate = len(texts) / (time.perf_counter() - start)
-            runs[key].append(rate)
-            print(f"  repeat {r + 1}/{repeats} ({key}) {desc}: {rate:.1f} sentences/s", file=sys.stderr, flush=True)
-    return {"median": {k: statistics.median(v) for k, v in runs.items()}, "runs": runs, "preds": preds}
-
-
-def report(result, runners, texts, tokenizer, source, args) -> str:
-    med = result["median"]
-    base = med["a"]
-    tokens = [len(ids) for ids in tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]]
-    lines = [f"{len(texts)} sentences from {source}; tokens/sentence mean {np.mean(tokens):.1f}, "
-             f"max {max(tokens)}; bert-base (random weights, vocab 64000); {torch.get_num_threads()} threads; "
-             f"bf16 units: {'yes' if infer.bf16_supported() else 'no'}; {args.repeats} repeats, median",
-             f"{'':3}{'configuration':<36}{'sentences/s':>12}{'vs (a)':>9}"]
-    for key, (desc, _) in runners.items():
-        lines.append(f"({key}) {desc:<36}{med[key]:>12.1f}{med[key] / base:>8.2f}x")
-    ref = result["preds"]["c"]
-    for key in ("d", "e"):
-        agree = np.mean([p == q for p, q in zip(result["preds"][key], ref)])
-        lines.append(f"agreement of ({key}) with (c) on these sentences (random weights): {agree:.3f}")
-    return "\n".join(lines)
-
-
-def accuracy_table(model_dir: str, args) -> str:
-    """Agreement with fp32 and macro-F1 of each precision on dev and gold, for a trained transformer."""
-    from train import metrics
-    from train.data import load_labelled
-
-    clf32 = Classifier.load(model_dir)
-    names = ("data/dev.jsonl", "data/articles/select.jsonl", "data/gold/article.jsonl")
-    sets = [load_labelled(REPO / p) for p in names if (REPO / p).exists()]
-    lines = [f"accuracy of {model_dir} by precision (agreement with fp32, macro-F1, change in points)"]
-    ref = {data.name: clf32.predict(data.texts) for data in sets}  # the backend's own predict_proba
-    for data in sets:
-        lines.append(f"  fp32 through train.infer agrees with the backend's own predict on {data.name}: "
-                     f"{np.mean([p == q for p, q in zip(ref[data.name], _infer_fp32(clf32).predict(data.texts))]):.3f}")
-    for precision in ("fp32", "bf16", "int8"):
-        clf = Classifier(InferBackend.from_transformer(clf32.backend), "transformer", clf32.labels, clf32.adjust)
-        args.scope.enter_context(configure_backend(clf, precision, args.threads))
-        for data in sets:
-            pred = clf.predict(data.texts)
-            ref.setdefault(data.name, pred)
-            f1 = metrics.macro_f1(data.labels, pred)
-            f1_32 = metrics.macro_f1(data.labels, ref[data.name])
-            agree = np.mean([p == q for p, q in zip(pred, ref[data.name])])
-            lines.append(f"  {precision:<5} {data.name:<14} n={len(pred):<4} agreement {agree:.3f}  "
-                         f"macro-F1 {f1:.3f} ({100 * (f1 - f1_32):+.1f})")
-    return "\n".join(lines)
-
-
-def _infer_fp32(clf32):
-    clf = Classifier(InferBackend.from_transformer(clf32.backend), "transformer", clf32.labels, clf32.adjust)
-    clf.backend.configure(precision="fp32")
-    return clf
+def before_checkout(rev: str) -> str:
+    folder = Path(tempfile.mkdtemp(prefix="araclaim-before-"))
+    archive = subprocess.run(["git", "archive", rev, "train", "eval"], cwd=REPO, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return str(folder)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, default=512, help="sentences (default 512)")
-    p.add_argument("--repeats", type=int, default=3,
-                   help="timed repeats per configuration (default 3; 0 skips timing, e.g. with --accuracy)")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
-    p.add_argument("--batch-size", type=int, default=32, help="model batch size of the labeller (default 32)")
-    p.add_argument("--label-batch", type=int, default=64, help="sentences per predict_proba call (default 64)")
-    p.add_argument("--max-length", type=int, default=128)
-    p.add_argument("--tokens-per-word", type=float, default=1.5,
-                   help="WordPiece pieces per word to aim for (AraBERT on news: ~1.5)")
-    p.add_argument("--source", choices=("auto", "dev", "generated"), default="auto",
-                   help="sentences: data/dev.jsonl when it has --n of them (auto), or always generated")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--accuracy", metavar="MODEL_DIR", help="also measure bf16/int8 accuracy change of this model")
-    p.add_argument("--json", help="write the numbers to this file")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--before", default="f166e8a", help="git revision of the 'before' rows (default f166e8a)")
+    p.add_argument("--runs", help="baseline=<id>,tiny-bert=<id>,ensemble=<id> (default: outputs/demo/*.run_id)")
+    p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--bert-n", type=int, default=256, help="sentences for bert-base rows (default 256)")
+    p.add_argument("--quick", action="store_true", help="1 repeat, 128 bert-base sentences, no 100x memory run")
+    p.add_argument("--skip", default="", help="comma-separated sections to skip: offline,bert,startup,memory")
+    p.add_argument("--json", help="write every number to this file")
+    p.add_argument("--markdown", help="write the tables as Markdown to this file (for the README)")
     args = p.parse_args(argv)
-    with infer.threads(args.threads) as args.threads, contextlib.ExitStack() as args.scope:
-        if args.repeats > 0:
-            result = speed(args)
-            if args.json:
-                atomic.write_text(args.json, json.dumps({k: result[k] for k in ("median", "runs")}, indent=2))
-        if args.accuracy:
-            print(accuracy_table(args.accuracy, args))
+    if args.worker:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return 0
+    if args.quick:
+        args.repeats, args.bert_n = 1, 128
+    skip = set(filter(None, args.skip.split(",")))
+    sys.path.insert(0, str(REPO))
+    tmp = Path(tempfile.mkdtemp(prefix="araclaim-bench-"))
+    before = before_checkout(args.before)
+    after = str(REPO)
+    runs = dict(x.split("=") for x in args.runs.split(",")) if args.runs else {
+        m: (REPO / f"outputs/demo/{m}.run_id").read_text().strip()
+        for m in ("baseline", "tiny-bert", "ensemble") if (REPO / f"outputs/demo/{m}.run_id").is_file()}
+    result: dict = {"machine": machine(args.threads)}
+    mach = result["machine"]
+    print(f"CPU: {mach['model']}; ISA: {' '.join(mach['isa'])}; {mach['cores']} cores, {args.threads} threads; "
+          f"load average {mach['load'][0]:.2f}; scripts/experiments.py running: {mach['experiments_running']}",
+          flush=True)
+    bound = gemm_bound(args.threads)
+    result["gemm"] = bound
+    best = {prec: max(v.values()) for prec, v in bound.items() if v}
+    print("GEMM bound (GFLOP/s; int8 GOP/s incl. activation quantisation), 512x768 @ 768x3072: " + "; ".join(
+        f"{prec} {best[prec]:.0f} ({', '.join(f'{k} {v:.0f}' for k, v in impl.items())})" for prec, impl in bound.items()
+        if impl), flush=True)
+
+    rows = []
+    data_articles, data_presplit = tmp / "articles.json", tmp / "presplit.json"
+    arts = article_rows()
+    data_articles.write_text(json.dumps(arts, ensure_ascii=False), encoding="utf-8")
+    data_presplit.write_text(json.dumps([s for _, ss in arts for s in ss], ensure_ascii=False), encoding="utf-8")
+    common = {"threads": args.threads, "repeats": args.repeats, "engine": None}
+
+    def row(name, model_dir, code, precision, data, inp, engine=None, pairs=False, flops=None, timeout=3600):
+        spec = {**common, "src": before if code == "before" else after, "model": str(model_dir),
+                "precision": precision, "data": str(data), "input": inp, "engine": engine}
+        out = run_worker(spec, timeout)
+        out.update({"name": name, "code": code, "precision": precision if not engine else f"{precision}/{engine}",
+                    "input": inp})
+        if flops and "median" in out:
+            prec = (out.get("mode") or precision).split("/")[0]
+            out["gemm_fraction"] = out["median"] * flops / 1e9 / best.get(prec, float("nan"))
+        rows.append(out)
+        shown = f"{out['median']:8.1f}/s  mode {out.get('mode')}" if "median" in out else f"error: {out['error']}"
+        print(f"  {name:<10} {code:<6} {out['precision']:<18} {inp:<9} {shown}", flush=True)
+        return out
+
+    if "offline" not in skip:
+        print("offline models (sentences/s, median):", flush=True)
+        for name in ("baseline", "tiny-bert", "ensemble"):
+            if name not in runs:
+                continue
+            model_dir = run_model_dir(runs[name])
+            f_art = flops_per_sentence(run_model_dir(runs["tiny-bert"]), [s for _, ss in arts for s in ss], True) \
+                if name != "baseline" and "tiny-bert" in runs else None
+            f_pre = flops_per_sentence(run_model_dir(runs["tiny-bert"]), [s for _, ss in arts for s in ss], False) \
+                if name != "baseline" and "tiny-bert" in runs else None
+            for inp, data, fl in (("articles", data_articles, f_art), ("presplit", data_presplit, f_pre)):
+                row(name, model_dir, "before", "fp32", data, inp, flops=fl)
+                row(name, model_dir, "after", "auto", data, inp, flops=fl)
+    if "bert" not in skip:
+        print(f"bert-base, random weights, {args.bert_n} dev sentences, --presplit:", flush=True)
+        texts = dev_sentences(args.bert_n) if len(dev_sentences(args.bert_n)) >= args.bert_n else generate_sentences(args.bert_n)
+        bert = build_bert_base(REPO / "outputs/bench/bert-base/model", dev_sentences(10_000) + generate_sentences(2000))
+        data = tmp / "bert.json"
+        data.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+        flops = flops_per_sentence(bert, texts, False)
+        small = tmp / "bert-small.json"  # emulated bf16 (no bf16 units) takes minutes for a few sentences
+        small.write_text(json.dumps(texts[:4], ensure_ascii=False), encoding="utf-8")
+        native = {"avx512_bf16", "amx_bf16"} & set(mach.get("isa", []))
+        row("bert-base", bert, "before", "fp32", data, "presplit", flops=flops)
+        common["repeats"] = args.repeats if native else 1
+        row("bert-base", bert, "before", "bf16", data if native else small, "presplit", flops=flops)
+        common["repeats"] = args.repeats
+        row("bert-base", bert, "before", "int8", data, "presplit", flops=flops)
+        row("bert-base", bert, "after", "fp32", data, "presplit", flops=flops)
+        row("bert-base", bert, "after", "int8", data, "presplit", engine="torch", flops=flops)
+        row("bert-base", bert, "after", "fp32", data, "presplit", engine="onnxruntime", flops=flops)
+        row("bert-base", bert, "after", "int8", data, "presplit", engine="onnxruntime", flops=flops)
+        row("bert-base", bert, "after", "auto", data, "presplit", flops=flops)
+    result["rows"] = [{k: v for k, v in r.items() if k != "stderr"} for r in rows]
+
+    if "startup" not in skip:
+        print("start-up, one sentence from a run id, warm (s):", flush=True)
+        result["startup"] = {}
+        for name, run in runs.items():
+            result["startup"][name] = {code: startup(src, run, tmp / f"s-{code}-{name}")
+                                       for code, src in (("before", before), ("after", after))}
+            print(f"  {name:<10} before {result['startup'][name]['before']:.2f}  after "
+                  f"{result['startup'][name]['after']:.2f}", flush=True)
+    if "memory" not in skip and "ensemble" in runs:
+        print("peak RSS of araclaim label (ensemble, after):", flush=True)
+        result["memory"] = []
+        for factor in (10,) if args.quick else (10, 100):
+            n, seconds, rss = peak_rss(runs["ensemble"], factor, tmp)
+            result["memory"].append({"factor": factor, "sentences": n, "seconds": seconds, "peak_rss_mb": rss})
+            print(f"  {factor:>3}x test articles: {n} sentences in {seconds:.1f} s, peak RSS {rss:.0f} MB", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(result, args), encoding="utf-8")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(before, ignore_errors=True)
     return 0
 
 
-def speed(args) -> dict:
-    """The timed comparison (a)-(e); prints the table and returns the numbers."""
-    texts, source = load_sentences(args.n, args.seed, args.source)
-    tokenizer, vocab, ratio = fit_tokenizer(texts, args.tokens_per_word)
-    source += f"; WordPiece vocabulary {vocab} ({ratio:.2f} pieces/word)"
-    runners = make_runners(build_model(seed=args.seed), tokenizer, args)
-    result = bench(runners, texts, args.repeats)
-    print(report(result, runners, texts, tokenizer, source, args))
-    return result
+def markdown(result: dict, args) -> str:
+    """The tables of one run, as the README shows them."""
+    m = result["machine"]
+    best = {p: max(v.values()) for p, v in result["gemm"].items() if v}
+    lines = [f"CPU: **{m['model']}** ({m['cores']} cores, {args.threads} threads; ISA flags: {' '.join(m['isa'])}); "
+             f"load average {m['load'][0]:.1f} at the start, `scripts/experiments.py` running: "
+             f"{'yes' if m['experiments_running'] else 'no'}. GEMM bound (best of torch and ONNX Runtime, "
+             f"512x768 @ 768x3072): fp32 {best.get('fp32', 0):.0f} GFLOP/s, bf16 {best.get('bf16', 0):.1f} GFLOP/s, "
+             f"int8 {best.get('int8', 0):.0f} GOP/s.", "",
+             "| model | input | before: sentences/s | after: sentences/s (mode) | after / before | after: share of GEMM bound |",
+             "|---|---|---|---|---|---|"]
+    rows = result.get("rows", [])
+    for r in rows:
+        if r["code"] != "after" or "median" not in r:
+            continue
+        ref = next((b for b in rows if b["code"] == "before" and b["name"] == r["name"] and b["input"] == r["input"]
+                    and b["precision"] == ("fp32" if r["precision"] == "auto" else r["precision"].split("/")[0])
+                    and "median" in b), None)
+        frac = f"{100 * r['gemm_fraction']:.0f}%" if r.get("gemm_fraction") == r.get("gemm_fraction") and "gemm_fraction" in r else "-"
+        before = f"{ref['median']:.1f}" if ref else "-"
+        ratio = f"{r['median'] / ref['median']:.2f}x" if ref else "-"
+        label = r["precision"] if r["precision"] != "auto" else f"auto -> {r.get('mode')}"
+        lines.append(f"| {r['name']} | {r['input']} | {before} | {r['median']:.1f} ({label}) | {ratio} | {frac} |")
+    extra = [b for b in rows if b["code"] == "before" and b["precision"] in ("bf16", "int8") and "median" in b]
+    for b in extra:
+        lines.append(f"| {b['name']} | {b['input']} | {b['median']:.1f} ({b['precision']}, before) | | | |")
+    if result.get("startup"):
+        lines += ["", "| start-up, one sentence from a run id, warm | before (s) | after (s) |", "|---|---|---|"]
+        lines += [f"| {k} | {v['before']:.2f} | {v['after']:.2f} |" for k, v in result["startup"].items()]
+    if result.get("memory"):
+        lines += ["", "| `araclaim label`, ensemble, test articles repeated | sentences | seconds | peak RSS |",
+                  "|---|---|---|---|"]
+        lines += [f"| {x['factor']}x | {x['sentences']} | {x['seconds']:.1f} | {x['peak_rss_mb']:.0f} MB |"
+                  for x in result["memory"]]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -125,6 +125,15 @@ def tiny_data(tmp_path) -> dict[str, Path]:
     return make_tiny_data(tmp_path)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def araclaim_cache(tmp_path_factory):
+    """Exported models, the precision probe and downloaded models go to a throwaway cache, not ~/.cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        path = tmp_path_factory.mktemp("araclaim-cache")
+        mp.setenv("ARACLAIM_CACHE", str(path))
+        yield path
+
+
 @pytest.fixture(scope="session")
 def mlflow_store(tmp_path_factory) -> str:
     """One throwaway SQLite store for the session: creating a store runs ~5 s of DB migrations."""

@@ -80,3 +80,37 @@ def test_bad_precision_and_threads():
     with pytest.raises(ZeroDivisionError), infer.threads(before + 1):
         1 / 0
     assert torch.get_num_threads() == before  # restored on an exception too
+
+
+def test_torch_free_tokenizer_matches_the_saved_bert_tokenizer(tmp_path):
+    """train/onnxrun.FastTokenizer (tokenizer.json, no transformers) encodes as the transformers tokenizer."""
+    from train import onnxrun, transformer
+
+    tok = transformer.train_tokenizer(TEXTS[:-1], vocab_size=300, max_length=32)
+    tok.save_pretrained(tmp_path)
+    light = onnxrun.FastTokenizer.load(tmp_path)
+    assert light is not None
+    long = TEXTS[-1]  # cut to max_length by both
+    ref = dict(tok(TEXTS, truncation=True, max_length=32))
+    assert infer.encode(light, TEXTS, None, 32) == {k: ref[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
+    ctx = ["", TEXTS[0], long] + TEXTS[3:]
+    assert infer.encode(light, TEXTS, ctx, 32) == infer.encode(tok, TEXTS, ctx, 32)
+    assert light.pad_token_id == tok.pad_token_id and light.cls_token_id == tok.cls_token_id
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_onnxruntime_engine_gives_the_torch_logits(model_and_tokenizer, precision, monkeypatch):
+    import copy
+
+    pytest.importorskip("onnxruntime")
+    model, tok = model_and_tokenizer
+    ref = infer.predict_logits(model, tok, TEXTS)
+    runner = infer.prepare(copy.deepcopy(model), precision, "onnxruntime")
+    got = infer.predict_logits(runner, tok, TEXTS, batch_size=7)
+    tol = 1e-4 if precision == "fp32" else 0.05
+    assert np.abs(infer.softmax(got) - infer.softmax(ref)).max() < tol
+    # a tokenizer that returns no token types: BERT's default of 0 is fed (same batches: int8 quantises
+    # activations per batch)
+    monkeypatch.setattr(tok, "model_input_names", ["input_ids", "attention_mask"])
+    again = infer.predict_logits(runner, tok, TEXTS, batch_size=7)
+    assert np.allclose(again, got, atol=1e-5)

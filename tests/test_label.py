@@ -238,28 +238,19 @@ def test_precision_is_a_note_for_the_baseline_and_configure_is_called_when_prese
     assert code == 0 and "no int8 mode; --precision ignored" in err
 
     class Backend:
-        def configure(self, *, precision, threads):
-            self.seen = (precision, threads)
+        def configure(self, *, precision, threads, allowed=None, log=None):
+            self.seen = (precision, threads, allowed)
+            return {"mode": f"{precision}/torch", "reason": "as asked"}
 
     clf = Classifier(Backend(), "transformer")
     with configure_backend(clf, "bf16", 2):
-        assert clf.backend.seen == ("bf16", 2)
-
-
-def test_threads_of_a_label_command_do_not_outlive_it(model_dir, tmp_path, capsys):
-    """--threads caps torch and the BLAS pools for the command only: the caller keeps its own settings."""
-    import torch
-    from threadpoolctl import threadpool_info
-
-    src = write(tmp_path / "a.txt", NEWS)
-    torch_before, pools_before = torch.get_num_threads(), [p["num_threads"] for p in threadpool_info()]
-    torch.set_num_threads(2)
-    try:
-        code, _ = run(capsys, "--model", model_dir, src, "-o", tmp_path / "o.jsonl", "--threads", "1")
-        assert code == 0 and torch.get_num_threads() == 2
-        assert [p["num_threads"] for p in threadpool_info()] == pools_before
-    finally:
-        torch.set_num_threads(torch_before)
+        pass
+    assert clf.backend.seen == ("bf16", 2, {"fp32/torch"})  # no accuracy record: fp32 is all auto may use
+    clf.precision_record = {"split": "select", "macro_f1": {"fp32/torch": 0.80, "int8/torch": 0.795, "bf16/torch": 0.78}}
+    with configure_backend(clf, "auto", None):
+        pass
+    assert clf.backend.seen == ("auto", None, {"fp32/torch", "int8/torch"})  # bf16 loses 2 points
+    assert "precision auto -> auto/torch" in capsys.readouterr().err
 
 
 def test_gold_article_labels_match_the_eval_harness(model_dir, tmp_path, capsys):

@@ -1,5 +1,7 @@
 """`araclaim label --precision` really switches a transformer's inference precision."""
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -36,3 +38,27 @@ def test_bf16_and_int8_label_like_fp32(workdir, tiny_data, capsys):
         assert agree >= 0.75, precision
     # reduced precision changes the numbers a little, so the switch really happened
     assert any(a["probs"] != b["probs"] for a, b in zip(outputs["bf16"], fp32))
+
+    # training measured select macro-F1 per inference mode; auto picks among those within 1 point and says so
+    record = json.loads((result.model_dir / "araclaim.json").read_text(encoding="utf-8"))["precision"]
+    assert record["split"] == "select" and record["agreement"]["fp32/torch"] == 1.0
+    assert {"int8/torch", "bf16/torch"} <= set(record["macro_f1"])
+    capsys.readouterr()
+    assert main(["label", "--model", str(result.model_dir), str(article), "-o", str(workdir / "auto.jsonl")]) == 0
+    err = capsys.readouterr().err
+    assert "precision auto -> " in err and "select macro-F1 within 1 point of fp32" in err
+    chosen = err.split("precision auto -> ")[1].split(" ")[0]
+    assert record["macro_f1"][chosen] >= record["macro_f1"]["fp32/torch"] - 0.01
+
+    # the next run finds the probe (and the export) in the per-machine cache; an ONNX Runtime choice then
+    # labels without importing torch, and gives the same labels
+    code = ("import sys; from eval.cli import main; rc = main(sys.argv[1:]); "
+            "print('torch' in sys.modules); sys.exit(rc)")
+    again = subprocess.run([sys.executable, "-c", code, "label", "--model", str(result.model_dir), str(article),
+                            "-o", str(workdir / "again.jsonl")], capture_output=True, text=True, cwd=workdir)
+    assert again.returncode == 0, again.stderr
+    assert f"precision auto -> {chosen}" in again.stderr
+    if chosen.endswith("/onnxruntime"):
+        assert "cached probe" in again.stderr and again.stdout.strip() == "False"
+    labels = [json.loads(line)["label"] for line in (workdir / "auto.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [json.loads(line)["label"] for line in (workdir / "again.jsonl").read_text(encoding="utf-8").splitlines()] == labels

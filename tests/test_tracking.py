@@ -129,3 +129,19 @@ def test_unreachable_server_fails_fast(monkeypatch):
     with pytest.raises(AraclaimError, match="not reachable.*mlflow server"):
         connect()
     assert time.monotonic() - started < 10
+
+
+def test_a_runs_model_is_downloaded_once_and_then_loaded_without_mlflow(trained_baseline, monkeypatch):
+    import sys
+
+    from train.tracking import load_classifier, model_cache_dir
+
+    result, _ = trained_baseline
+    clf, uri, run_id = load_classifier(result.run_id)
+    cached = model_cache_dir(uri)
+    assert run_id == result.run_id and (cached / ".complete").is_file()
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # any `import mlflow` now fails
+    again, uri2, run_id2 = load_classifier(result.run_id)
+    texts = ["نفت الوزارة صحة التقارير", "قال الوزير إن الخطة جاهزة"]
+    assert (uri2, run_id2) == (uri, run_id)
+    assert (again.predict_proba(texts) == clf.predict_proba(texts)).all()

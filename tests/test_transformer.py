@@ -183,7 +183,7 @@ def test_saved_model_reloads_with_identical_probabilities(tiny_data, tmp_path, c
         import torch
 
         model = reloaded.backend.model
-        batch = reloaded.backend._collate(transformer._encode(reloaded.backend.tokenizer, PROBE[:1], "normalize",
+        batch = transformer._Collator(reloaded.backend.tokenizer)(transformer._encode(reloaded.backend.tokenizer, PROBE[:1], "normalize",
                                                               32, True).rows)
         with torch.inference_mode():
             base = model(**batch).logits

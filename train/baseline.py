@@ -15,8 +15,10 @@ by an older araclaim as `baseline.joblib` (a pickle) is refused with how to retr
 """
 from __future__ import annotations
 
+import copy
 import re
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from train import context, cues, text
 from train.config import BaselineConfig
 from train.errors import ModelLoadError
+from train.features import SentenceFeatures
 from train.labels import LABELS
 
 FILE = "baseline.skops"
@@ -83,21 +86,103 @@ def _open_quote(sentence: str) -> bool:
         or sentence.count('"') % 2 == 1
 
 
-def context_features(sentence: str, previous: list[str], previous_probs: np.ndarray, size: int) -> list[float]:
+def context_features(sentence: str, previous: list[str], previous_probs: np.ndarray, size: int,
+                     features: SentenceFeatures | None = None) -> list[float]:
     """The context block of one sentence: what the sentences before it were and how this one continues them.
 
     `previous` are the earlier sentences of its article (oldest first), `previous_probs` their predicted
-    probabilities (rows in LABELS order), `size` the context window the model was configured with.
+    probabilities (rows in LABELS order), `size` the context window the model was configured with;
+    `features` shares normalisation and cue features with the rest of the call.
     """
+    features = features or SentenceFeatures()
     k = len(LABELS)
-    continues = 1.0 if _CONTINUATION.match(text.normalize(sentence)) else 0.0
+    continues = 1.0 if _CONTINUATION.match(features.normalized(sentence)) else 0.0
     if not previous:
         return [0.0, continues] + [0.0] * (3 * k + len(cues.FEATURE_NAMES) + 2)
     last = previous_probs[-1]
     mean = previous_probs.mean(axis=0)
     return ([1.0, continues] + list(last) + list(mean) + list(continues * last)
-            + [v / cues.CAP for v in cues.extract(previous[-1])]
+            + [v / cues.CAP for v in features.cues(previous[-1])]
             + [1.0 if _open_quote(previous[-1]) else 0.0, len(previous) / size])
+
+
+def _identity(doc: str) -> str:
+    return doc
+
+
+class _SharedFeatures:
+    """The fitted FeatureUnion's transform over already-normalised text and shared cue features.
+
+    Gives the same matrix as `pipeline.named_steps["features"].transform(texts)`, but each sentence is
+    normalised once (the vectorisers were fitted with `text.normalize` as preprocessor: here they get the
+    normal form and an identity preprocessor), cue features come from the call's SentenceFeatures, and the
+    character n-grams of a word - the bulk of the work - are looked up once per distinct word (a word's
+    char_wb n-grams do not depend on its neighbours) in a bounded memo kept across calls. The counts go
+    through the vectoriser's own tf-idf step. A FeatureUnion of any other shape is transformed as is.
+    """
+
+    WORD_MEMO = 50_000  # distinct words whose n-gram ids are kept (a few MB)
+
+    def __init__(self, union: FeatureUnion):
+        self.union = union
+        self.parts = self._parts(union)
+        self._ngram_ids: dict[str, tuple[int, ...]] = {}
+
+    @staticmethod
+    def _parts(union: FeatureUnion):
+        if union.transformer_weights:
+            return None
+        parts = []
+        for name, part in union.transformer_list:
+            if part in (None, "drop"):
+                continue
+            if isinstance(part, CueFeatures):
+                parts.append(("cues", part))
+            elif (isinstance(part, TfidfVectorizer) and part.preprocessor is text.normalize
+                  and part.input == "content" and not part.binary and hasattr(part, "_tfidf")):
+                plain = copy.copy(part)
+                plain.preprocessor = _identity  # input is normalised already; no lowercasing either way
+                parts.append(("char_wb" if part.analyzer == "char_wb" else "tfidf", plain))
+            else:
+                return None
+        return parts
+
+    def transform(self, texts: list[str], features: SentenceFeatures):
+        """Feature rows of `texts` (a CSR matrix, columns as the fitted FeatureUnion's)."""
+        if self.parts is None:
+            return self.union.transform(list(texts))
+        normal = [features.normalized(t) for t in texts]
+        blocks = []
+        for kind, part in self.parts:
+            if kind == "cues":
+                blocks.append(sparse.csr_matrix(features.cue_matrix(texts) * part.weight))
+            elif kind == "char_wb":
+                blocks.append(part._tfidf.transform(self._char_wb_counts(part, normal), copy=False))
+            else:
+                blocks.append(part.transform(normal))
+        return sparse.hstack(blocks).tocsr()
+
+    def _char_wb_counts(self, vec: TfidfVectorizer, docs: list[str]):
+        """The count matrix `vec` would build for `docs` (CountVectorizer._count_vocab with a fixed vocabulary)."""
+        vocab, analyze, memo = vec.vocabulary_, vec.build_analyzer(), self._ngram_ids
+        indices, values, indptr = [], [], [0]
+        for doc in docs:
+            counts = Counter()
+            for word in doc.split():  # char_wb n-grams never cross a space
+                ids = memo.get(word)
+                if ids is None:
+                    if len(memo) >= self.WORD_MEMO:
+                        memo.clear()
+                    ids = memo[word] = tuple(vocab[g] for g in analyze(word) if g in vocab)
+                counts.update(ids)
+            indices.extend(counts.keys())
+            values.extend(counts.values())
+            indptr.append(len(indices))
+        counts = sparse.csr_array((np.asarray(values, dtype=np.intc), np.asarray(indices, dtype=np.int32),
+                                   np.asarray(indptr, dtype=np.int32)), shape=(len(docs), len(vocab)),
+                                  dtype=vec.dtype)
+        counts.sort_indices()
+        return counts
 
 
 class BaselineBackend:
@@ -107,28 +192,41 @@ class BaselineBackend:
     context block; without it the sentence-only pipeline answers.
     """
 
+    shares_features = True  # predict_proba takes the call's SentenceFeatures (train/model.py)
+
     def __init__(self, pipeline: Pipeline, stacker: LogisticRegression | None = None, context_size: int = 0,
                  context_weight: float = 1.0):
         self.pipeline = pipeline
         self.stacker, self.context_size, self.context_weight = stacker, context_size, context_weight
         # Columns in LABELS order whatever order sklearn sorted the classes into.
         self._order = [list(pipeline.classes_).index(label) for label in LABELS]
+        self._features = _SharedFeatures(pipeline.named_steps["features"])
 
-    def sentence_proba(self, texts: list[str]) -> np.ndarray:
+    def sentence_proba(self, texts: list[str], features: SentenceFeatures | None = None) -> np.ndarray:
         """Probabilities from the sentence alone (stage one of the stack)."""
-        return self.pipeline.predict_proba(list(texts))[:, self._order]
+        x = self._features.transform(list(texts), features or SentenceFeatures())
+        return self.pipeline.named_steps["clf"].predict_proba(x)[:, self._order]
 
-    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None) -> np.ndarray:
+    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None,
+                      features: SentenceFeatures | None = None) -> np.ndarray:
+        features = features or SentenceFeatures()
+        texts = list(texts)
         if self.stacker is None:
-            return self.sentence_proba(texts)
+            return self.sentence_proba(texts, features)
         contexts = context.trim(contexts, self.context_size, len(texts))
-        # every context sentence is predicted once, however many rows it precedes
-        unique = list(dict.fromkeys(s for row in contexts for s in row))
-        probs = dict(zip(unique, self.sentence_proba(unique))) if unique else {}
-        block = [context_features(t, c, np.asarray([probs[s] for s in c]), self.context_size)
+        # One feature row per distinct sentence, whether it is labelled, read as context, or both: in an
+        # article every sentence but the last is also the next one's context.
+        rows = {s: i for i, s in enumerate(dict.fromkeys([*texts, *(s for row in contexts for s in row)]))}
+        x = self._features.transform(list(rows), features)
+        unique = list(dict.fromkeys(s for row in contexts for s in row))  # each predicted once (stage one)
+        probs = {}
+        if unique:
+            stage_one = self.pipeline.named_steps["clf"].predict_proba(x[[rows[s] for s in unique]])
+            probs = dict(zip(unique, stage_one[:, self._order]))
+        block = [context_features(t, c, np.asarray([probs[s] for s in c]), self.context_size, features)
                  for t, c in zip(texts, contexts)]
-        x = self._stack_matrix(self.pipeline.named_steps["features"].transform(list(texts)), block)
-        return self.stacker.predict_proba(x)[:, [list(self.stacker.classes_).index(lab) for lab in LABELS]]
+        stacked = self._stack_matrix(x[[rows[t] for t in texts]], block)
+        return self.stacker.predict_proba(stacked)[:, [list(self.stacker.classes_).index(lab) for lab in LABELS]]
 
     def _stack_matrix(self, features, block: list[list[float]]):
         return sparse.hstack([features, sparse.csr_matrix(np.asarray(block) * self.context_weight)]).tocsr()

@@ -546,9 +546,11 @@ def _quote_structure(t: str, hits: dict[str, list[_Hit]], colon: list[str]) -> d
     return out
 
 
-def _analyse(text: str) -> dict[str, list[str]]:
-    """Every feature's cue strings, in FEATURE_NAMES order (empty lists for features that did not fire)."""
-    t = normalize(text)
+def _analyse(text: str, normalized: str | None = None) -> dict[str, list[str]]:
+    """Every feature's cue strings, in FEATURE_NAMES order (empty lists for features that did not fire).
+
+    `normalized` is `normalize(text)` when the caller already has it."""
+    t = normalize(text) if normalized is None else normalized
     candidates = _candidates(t)
     hits = {f: _lexical_hits(t, f, candidates) for f in LEXICON}
     hits["denial"], hits["not_denied"] = _split_negated(t, hits["denial"])
@@ -576,10 +578,11 @@ def matches(text: str) -> dict[str, list[str]]:
     return {f: cues for f, cues in _analyse(text).items() if cues}
 
 
-def extract(text: str) -> list[float]:
+def extract(text: str, *, normalized: str | None = None) -> list[float]:
     """One value per FEATURE_NAMES entry: the number of distinct cue hits, capped at CAP (3); the
-    structural features are 0/1."""
-    return [float(min(CAP, len(cues))) for cues in _analyse(text).values()]
+    structural features are 0/1. `normalized` is `text.normalize(text)` when the caller already has it
+    (train/features.py shares it between consumers)."""
+    return [float(min(CAP, len(cues))) for cues in _analyse(text, normalized).values()]
 
 
 def rule_label(text: str) -> str:

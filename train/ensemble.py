@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from train import baseline, calibration, context, metrics, transformer
+from train import baseline, calibration, context, metrics
 from train.errors import ModelLoadError
+from train.features import SentenceFeatures
 from train.labels import LABELS
 from train.model import Classifier
 
@@ -40,16 +41,27 @@ class EnsembleBackend:
     def __init__(self, members: list[Classifier], temperatures: list[float], weight: float):
         self.members, self.temperatures, self.weight = members, temperatures, weight
 
-    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None) -> np.ndarray:
-        base, tf = (temper(m.predict_proba(texts, contexts), t) for m, t in zip(self.members, self.temperatures))
+    shares_features = True  # predict_proba takes the call's SentenceFeatures (train/model.py)
+
+    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None,
+                      features: SentenceFeatures | None = None) -> np.ndarray:
+        """The weighted mix; both members read the same normalised text and cue features (`features`)."""
+        features = features or SentenceFeatures()
+        base, tf = (temper(m.predict_proba(texts, contexts, features=features), t)
+                    for m, t in zip(self.members, self.temperatures))
         return (1 - self.weight) * base + self.weight * tf
 
-    def configure(self, *, precision: str = "fp32", threads: int | None = None) -> None:
-        """Pass labelling precision/threads on to the members that support them (the transformer)."""
+    def configure(self, *, precision: str = "fp32", threads: int | None = None, allowed: set[str] | None = None,
+                  engine: str | None = None, log=None) -> dict:
+        """Pass labelling precision/threads on to the members that support them (the transformer); `allowed`
+        comes from the ensemble's own record (its select macro-F1 per mode of that member). Returns the
+        transformer member's choice."""
+        chosen = {}
         for member in self.members:
             hook = getattr(member.backend, "configure", None)
             if callable(hook):
-                hook(precision=precision, threads=threads)
+                chosen = hook(precision=precision, threads=threads, allowed=allowed, engine=engine, log=log)
+        return chosen
 
     def save(self, directory: Path) -> None:
         for i, member in enumerate(self.members):
@@ -83,6 +95,8 @@ def _transformer_member(cfg, splits, run_dir: Path, resume: bool, on_epoch) -> C
         member.adjust = None  # the ensemble calibrates its members itself
         member.calibrator = calibration.Calibrator()
         return member
+    from train import transformer  # torch and transformers: only when training
+
     k = context.window_size(cfg.context, cfg.context_size)
     return Classifier(transformer.fit(cfg, splits, run_dir, resume=resume, on_epoch=on_epoch), "transformer",
                       context_size=k)

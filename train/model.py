@@ -16,11 +16,13 @@ import numpy as np
 from train import atomic, context
 from train.calibration import Calibrator
 from train.errors import ModelLoadError
+from train.features import SentenceFeatures
 from train.labels import LABELS
 
 MODEL_FILE = "araclaim.json"
+PRECISION_TOLERANCE = 0.01  # `--precision auto` never picks a mode that loses more select macro-F1 than this
 # family -> module with `load(directory) -> backend`; imported lazily so the baseline never pays for torch.
-BACKENDS = {"baseline": "train.baseline", "transformer": "train.transformer", "ensemble": "train.ensemble"}
+BACKENDS = {"baseline": "train.baseline", "transformer": "train.transformer_backend", "ensemble": "train.ensemble"}
 
 
 @dataclass
@@ -45,18 +47,38 @@ class Classifier:
     adjust: tuple[float, ...] | None = None
     calibrator: Calibrator = Calibrator()
     context_size: int = 0
+    # select macro-F1 and agreement with fp32 per inference mode ("int8/onnxruntime", ...), measured at
+    # training time (train/pipeline.measure_precisions); None for families without modes or older models
+    precision_record: dict | None = None
+
+    def allowed_modes(self, tolerance: float = PRECISION_TOLERANCE) -> set[str]:
+        """Inference modes whose measured select macro-F1 is within `tolerance` of fp32's (fp32/torch always).
+
+        A model without a record allows fp32 only: a mode nobody measured is never chosen automatically.
+        """
+        scores = (self.precision_record or {}).get("macro_f1", {})
+        ref = scores.get("fp32/torch")
+        if ref is None:
+            return {"fp32/torch"}
+        return {m for m, f1 in scores.items() if f1 >= ref - tolerance - 1e-12} | {"fp32/torch"}
 
     def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None, *,
-                      calibrated: bool = True) -> np.ndarray:
+                      calibrated: bool = True, features: SentenceFeatures | None = None) -> np.ndarray:
         """Rows of class probabilities, columns in `self.labels` order.
 
         `contexts[i]` holds the sentences before `texts[i]` in its article, oldest first (train/context.py).
         `calibrated=False` gives the probabilities before calibration (to measure what calibration buys).
+        `features` is a SentenceFeatures to share with other models predicting the same call (an ensemble's
+        members); by default each call gets its own, so nothing is kept between calls.
         """
         if not texts:
             return np.zeros((0, len(self.labels)))
         ctx = context.trim(contexts, self.context_size, len(texts)) if self.context_size else None
-        probs = np.asarray(self.backend.predict_proba(list(texts), ctx), dtype=np.float64)
+        if getattr(self.backend, "shares_features", False):
+            raw = self.backend.predict_proba(list(texts), ctx, features=features or SentenceFeatures())
+        else:
+            raw = self.backend.predict_proba(list(texts), ctx)
+        probs = np.asarray(raw, dtype=np.float64)
         if self.adjust is not None:
             probs = probs * np.asarray(self.adjust)
             probs = probs / probs.sum(axis=1, keepdims=True)
@@ -75,6 +97,8 @@ class Classifier:
             self.backend.save(tmp)
             meta = {"family": self.family, "labels": list(self.labels), "adjust": self.adjust,
                     "calibration": self.calibrator.to_dict(), "context_size": self.context_size}
+            if self.precision_record:
+                meta["precision"] = self.precision_record
             (tmp / MODEL_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return directory
 
@@ -111,7 +135,7 @@ class Classifier:
         adjust = tuple(meta["adjust"]) if meta.get("adjust") else None
         return cls(backend=backend, family=family, labels=tuple(meta["labels"]), adjust=adjust,
                    calibrator=Calibrator.from_dict(meta.get("calibration")),
-                   context_size=int(meta.get("context_size", 0)))
+                   context_size=int(meta.get("context_size", 0)), precision_record=meta.get("precision"))
 
 
 def _first_line(exc: BaseException) -> str:

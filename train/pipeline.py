@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from train import atomic, calibration, context, metrics, tracking
+from train import atomic, calibration, context, metrics, precision, tracking
 from train.config import Config, flatten, to_yaml
 from train.data import MAX_PROBLEMS_SHOWN, LabelledSet, load_labelled, load_many
 from train.datacheck import leak_problems
@@ -197,6 +197,10 @@ def train(cfg: Config, *, resume: bool = False, runs_dir: str | Path = "outputs"
         calibrate(clf, cfg, splits.calibrate)
         tracking.log_metrics({"train_seconds": time.perf_counter() - started})
         scores = _score_all(clf, splits, cfg.seed)
+        clf.precision_record = precision.measure(clf, splits.select)
+        if clf.precision_record:
+            tracking.log_metrics({f"{splits.select.name}_macro_f1_{m.replace('/', '_')}": v
+                                  for m, v in clf.precision_record["macro_f1"].items()})
         model_dir = clf.save(work / "model")
         tracking.log_metrics({"model_size_mb": _size_mb(model_dir)})
         tracking.log_text(_label_map(clf), "label_map.json")

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 import weakref
 from pathlib import Path
 from urllib.parse import urlparse
@@ -321,24 +322,69 @@ def load_classifier(spec: str, tracking_uri: str | None = None):
 
     From MLflow only the araclaim model directory inside the logged model is read, with the same safe loaders
     as a local folder: the pickled pyfunc wrapper and the code logged beside it are downloaded as files and
-    never unpickled, imported or run (README, "Reliability and model trust"). Expected failures (no such run or
-    model, an unreachable store, a malformed folder) raise ModelLoadError with the cause chained; anything else
-    is a bug and keeps its traceback.
+    never unpickled, imported or run (README, "Reliability and model trust"). A run's model is downloaded once
+    into the model cache (`model_cache_dir`) and loaded from there afterwards without MLflow (a run's logged
+    model never changes); a models:/ URI is resolved through the registry every time, since an alias can move.
+    Expected failures (no such run or model, an unreachable store, a malformed folder) raise ModelLoadError
+    with the cause chained; anything else is a bug and keeps its traceback.
     """
     from train.model import Classifier
 
     uri = model_uri(spec)
     if uri is None:
         return Classifier.load(spec), str(Path(spec).resolve()), None
+    cached = model_cache_dir(uri, tracking_uri)
+    if cached is not None and (cached / COMPLETE).is_file():
+        return Classifier.load(cached / MODEL_ARTIFACT), uri, run_id_of(uri)
     connect(tracking_uri)
     local = Path(tempfile.mkdtemp(prefix="araclaim-model-"))
     try:
-        clf = Classifier.load(_download_model_dir(uri, local))
+        directory = _download_model_dir(uri, local)
+        if cached is not None:
+            directory = _fill_cache(directory, cached)
+        clf = Classifier.load(directory)
     except BaseException:
         shutil.rmtree(local, ignore_errors=True)
         raise
-    weakref.finalize(clf, shutil.rmtree, local, True)  # lazily read files (tokenizers) stay while the model lives
+    if cached is not None:
+        shutil.rmtree(local, ignore_errors=True)
+    else:  # lazily read files (tokenizers, transformer weights) stay while the model lives
+        weakref.finalize(clf, shutil.rmtree, local, True)
     return clf, uri, run_id_of(uri)
+
+
+COMPLETE = ".complete"  # written last into a model cache entry
+
+
+def model_cache_dir(uri: str, tracking_uri: str | None = None) -> Path | None:
+    """Where a runs:/ model is kept once downloaded: <cache>/models/<store>/<run id>/<path> (None for models:/).
+
+    Keyed by the tracking store too, so two stores never share an entry.
+    """
+    if not uri.startswith("runs:/"):
+        return None
+    import hashlib
+
+    from train.onnxrun import cache_dir
+
+    store = hashlib.sha256(resolve_uri(tracking_uri).encode()).hexdigest()[:12]
+    run, _, path = uri[len("runs:/"):].partition("/")
+    return cache_dir() / "models" / store / run / (path.strip("/").replace("/", "_") or MODEL_ARTIFACT)
+
+
+def _fill_cache(directory: Path, cached: Path) -> Path:
+    """Copy a downloaded araclaim model directory into its cache entry, atomically (a rename of a complete
+    folder); returns the cached model directory. A race with another process keeps whichever landed first."""
+    target = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(directory, target / MODEL_ARTIFACT)
+    (target / COMPLETE).write_text("", encoding="utf-8")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(target, cached)
+    except OSError:  # another process filled the entry first: use it
+        shutil.rmtree(target, ignore_errors=True)
+    return cached / MODEL_ARTIFACT
 
 
 def _download_model_dir(uri: str, destination: Path) -> Path:
@@ -348,7 +394,9 @@ def _download_model_dir(uri: str, destination: Path) -> Path:
     from mlflow.exceptions import MlflowException
 
     try:
-        root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(destination)))
+        with warnings.catch_warnings():  # load-time notices about type hints and pickling, not the user's
+            warnings.simplefilter("ignore", UserWarning)
+            root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(destination)))
         mlmodel = yaml.safe_load((root / "MLmodel").read_text(encoding="utf-8"))
     except (MlflowException, OSError, yaml.YAMLError) as exc:
         raise ModelLoadError(
@@ -376,12 +424,12 @@ def run_id_of(uri: str) -> str | None:
     A registry that cannot answer is an error (ModelLoadError with the cause), not None: eval would otherwise
     silently stop logging its scores back to the run.
     """
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
     if uri.startswith("runs:/"):
         return uri[len("runs:/"):].split("/")[0]
     if uri.startswith("models:/"):
+        import mlflow
+        from mlflow.exceptions import MlflowException
+
         try:
             info = mlflow.models.get_model_info(uri)
         except (MlflowException, OSError) as exc:

@@ -52,13 +52,12 @@ from transformers.modeling_outputs import MaskedLMOutput, SequenceClassifierOutp
 
 from train import atomic, context, cues, infer, metrics, text
 from train.errors import ConfigError, ModelLoadError
+from train.transformer_backend import EVAL_BATCH_SIZE, META_FILE, TransformerBackend, load  # noqa: F401
 from train.labels import ID2LABEL, LABEL2ID, LABELS
 
 log = logging.getLogger(__name__)
 
-META_FILE = "transformer.json"  # preprocessing + cue features, beside config.json in the model directory
 PREPROCESSORS = {"arabert": text.arabert_preprocess, "normalize": text.normalize}
-EVAL_BATCH_SIZE = 64  # inference only: no activations kept, so larger than training batches
 PROBE_TIMEOUT_S = 3.0  # how long the hub may take to accept a TCP connection before we call it unreachable
 PRETRAINED_DIR = "pretrained"  # tiny BERT encoder + tokenizer inside the run directory
 
@@ -304,84 +303,20 @@ def _encode(tokenizer, texts: list[str], preprocess: str, max_length: int, cue_f
 # The backend: predict_proba / save / load
 # --------------------------------------------------------------------------------------------------
 
-class TransformerBackend:
-    """A fine-tuned classifier + its tokenizer + the preprocessing it was trained with.
+def load_model(directory: Path, meta: dict):
+    """The saved torch model of a transformer model directory (on the GPU when there is one).
 
-    `precision` is the inference precision of train/infer.py ("fp32" as trained; `araclaim label` may
-    switch a loaded model to bf16/int8 with `infer.prepare`).
-    """
-
-    def __init__(self, model, tokenizer, meta: dict, precision: str = "fp32"):
-        self.model = model.eval()
-        self.tokenizer = tokenizer
-        self.meta = meta
-        self.precision = precision
-        self.threads: int | None = None  # set by configure(); None leaves torch's thread count alone
-        self._collate = _Collator(tokenizer)
-        # probability columns in LABELS order, whatever ids the model config uses
-        self._columns = [int(model.config.label2id[label]) for label in LABELS]
-
-    def predict_proba(self, texts: list[str], contexts: list[list[str]] | None = None) -> np.ndarray:
-        """Softmax over the logits; length-sorted, dynamically padded batches (train/infer.py).
-
-        With a context-reading model, `contexts` (previous sentences per row) become the pair's first segment.
-        """
-        texts = list(texts)
-        prep = PREPROCESSORS[self.meta["preprocess"]]
-        pairs = None
-        if self.meta.get("context_size"):
-            pairs = joined_contexts(context.trim(contexts, self.meta["context_size"], len(texts)),
-                                    self.meta["preprocess"])
-        extra = None
-        if self.meta["cue_fusion"]:
-            extra = {"cue_features": np.asarray([cues.extract(t) for t in texts], dtype=np.float32)
-                     .reshape(len(texts), len(self.meta["cue_features"]))}
-        scope = infer.threads(self.threads) if self.threads is not None else contextlib.nullcontext()
-        with scope:  # the configured thread count holds for this call only
-            logits = infer.predict_logits(self.model, self.tokenizer, [prep(t) for t in texts],
-                                          batch_size=EVAL_BATCH_SIZE, max_length=self.meta["max_length"],
-                                          precision=self.precision, extra=extra, contexts=pairs)
-        return infer.softmax(logits)[:, self._columns]
-
-    def configure(self, *, precision: str = "fp32", threads: int | None = None) -> None:
-        """Inference settings for batch labelling: fp32/bf16/int8 (train/infer.py), and the CPU threads each
-        predict_proba call uses (None or 0: every core), set per call and restored after it."""
-        self.model = infer.prepare(self.model, precision)
-        self.precision = precision
-        self.threads = threads or 0
-
-    def save(self, directory: Path) -> None:
-        directory = Path(directory)
-        self.model.save_pretrained(directory)
-        self.tokenizer.save_pretrained(directory)
-        (directory / META_FILE).write_text(json.dumps(self.meta, ensure_ascii=False, indent=2), encoding="utf-8")
-
-
-def load(directory: str | Path) -> TransformerBackend:
-    """Backend loader used by train.model.Classifier.load (local files only, never the network)."""
-    directory = Path(directory)
-    meta_path = directory / META_FILE
-    if not meta_path.is_file():
-        raise ModelLoadError(f"{directory} has no {META_FILE}; it was not written by araclaim's transformer family")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    missing = [k for k in ("preprocess", "max_length", "cue_fusion", "cue_features") if k not in meta]
-    if missing or meta["preprocess"] not in PREPROCESSORS:
-        raise ModelLoadError(f"{meta_path}: not a transformer description written by araclaim (missing or unknown: "
-                             f"{', '.join(missing) or 'preprocess ' + repr(meta['preprocess'])}); retrain the model")
-    if meta["cue_fusion"] and list(meta["cue_features"]) != list(cues.FEATURE_NAMES):
-        raise ModelLoadError(
-            f"{directory}: the model was trained on cue features {meta['cue_features']} but train/cues.py now "
-            f"extracts {list(cues.FEATURE_NAMES)}; retrain it, or use the code version it was trained with")
+    safetensors only: a pickled .bin (torch.load) from a shared folder is never read."""
     model_cls = BertWithCuesForSequenceClassification if meta["cue_fusion"] else AutoModelForSequenceClassification
     try:
-        # safetensors only: a pickled .bin (torch.load) from a shared folder is not read
         model = model_cls.from_pretrained(directory, local_files_only=True, use_safetensors=True)
-        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
-    except SafetensorError as exc:  # a corrupt weights file; missing files are OSError, handled by the caller
-        raise ModelLoadError(f"{directory}: corrupt weights ({exc}); retrain the model or copy it again") from exc
+    except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise ModelLoadError(f"{directory}: cannot load the transformer weights ({first}); retrain the model "
+                             "or copy it again") from exc
     if torch.cuda.is_available():
         model = model.to("cuda")
-    return TransformerBackend(model, tokenizer, meta)
+    return model.eval()
 
 
 # --------------------------------------------------------------------------------------------------
