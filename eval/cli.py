@@ -15,14 +15,14 @@ import traceback
 import warnings
 from pathlib import Path
 
-from train.errors import AraclaimError
+from araclaim.train.errors import AraclaimError
 
 EPILOG = "Each subcommand has --help. Runs go to $MLFLOW_TRACKING_URI or ./mlruns (see `araclaim ui`)."
 
 
 def cmd_train(args) -> int:
-    from train.config import load_config
-    from train.pipeline import train
+    from araclaim.train.config import load_config
+    from araclaim.train.pipeline import train
 
     cfg = load_config(args.config, args.set or [])
     result = train(cfg, resume=args.resume)
@@ -36,11 +36,11 @@ def cmd_train(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from eval import evaluate
-    from train.tracking import load_classifier
+    from araclaim.eval import evaluate
+    from araclaim.train.tracking import load_classifier
 
     if args.segmentation:
-        from eval.segment import segmentation_report
+        from araclaim.eval.segment import segmentation_report
 
         for gold in args.gold or [evaluate.DEFAULT_GOLD]:
             print(segmentation_report(gold))
@@ -58,7 +58,7 @@ def cmd_eval(args) -> int:
     if args.json:
         print(json.dumps(evaluate.as_json(results), ensure_ascii=False, indent=2))
     else:
-        from eval.report import terminal
+        from araclaim.eval.report import terminal
 
         for res in results:
             print(terminal(res.name, res.model, res.references) + "\n")
@@ -68,7 +68,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_label(args) -> int:
-    from eval.label import run_label
+    from araclaim.eval.label import run_label
 
     if args.html:
         html = Path(args.html)
@@ -76,7 +76,7 @@ def cmd_label(args) -> int:
             raise AraclaimError(f"--html {html}: give a new .html file name, e.g. --html outputs/labelled.html")
     code = run_label(args)
     if args.html:  # the page shows what was labelled, also when some inputs could not be read (exit 1)
-        from eval.view import read_labelled, write_page
+        from araclaim.eval.view import read_labelled, write_page
 
         write_page(read_labelled(args.output), args.html, title=Path(args.output).name)
         print(f"HTML view -> {args.html}", file=sys.stderr)
@@ -84,7 +84,7 @@ def cmd_label(args) -> int:
 
 
 def cmd_view(args) -> int:
-    from eval.view import read_labelled, write_page
+    from araclaim.eval.view import read_labelled, write_page
 
     if args.input != "-" and not Path(args.input).is_file():
         raise AraclaimError(f"no such file: {args.input} (give the .jsonl or .csv written by araclaim label)")
@@ -100,14 +100,14 @@ def cmd_view(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from eval.compare import compare_table
+    from araclaim.eval.compare import compare_table
 
     print(compare_table(args.experiment, args.csv))
     return 0
 
 
 def cmd_ui(args) -> int:
-    from train.tracking import connect, default_uri, local_artifact_root
+    from araclaim.train.tracking import connect, default_uri, local_artifact_root
 
     uri = default_uri()
     cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
@@ -121,8 +121,8 @@ def cmd_ui(args) -> int:
 
 
 def cmd_data_check(args) -> int:
-    from train.datacheck import check_paths
-    from train.paths import project_path
+    from araclaim.train.datacheck import check_paths
+    from araclaim.train.paths import project_path
 
     problems = check_paths(args.paths or [str(project_path("data"))])
     for p in problems:
@@ -132,15 +132,15 @@ def cmd_data_check(args) -> int:
 
 
 def cmd_data_stats(args) -> int:
-    from train.datacheck import stats_report
-    from train.paths import project_path
+    from araclaim.train.datacheck import stats_report
+    from araclaim.train.paths import project_path
 
     print(stats_report(args.paths or [str(project_path("data"))]))
     return 0
 
 
 def cmd_data_merge_review(args) -> int:
-    from eval.review import run_merge_review
+    from araclaim.eval.review import run_merge_review
 
     return run_merge_review(args)
 
@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bootstrap seed (default 13, configs/base.yaml's seed, so CIs match the training run's)")
     e.set_defaults(func=cmd_eval)
 
-    from eval.label import add_label_arguments
+    from araclaim.eval.label import add_label_arguments
 
     lab = sub.add_parser("label", help="split articles into sentences and label each")
     add_label_arguments(lab)
@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     ds = dsub.add_parser("stats", help="counts by split, label, topic and length")
     ds.add_argument("paths", nargs="*")
     ds.set_defaults(func=cmd_data_stats)
-    from eval.review import add_merge_review_arguments
+    from araclaim.eval.review import add_merge_review_arguments
 
     dm = dsub.add_parser("merge-review", help="append corrected rows of a review CSV to the training data")
     add_merge_review_arguments(dm)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import csv
 import io
 
-from eval.report import table
-from train import tracking
+from araclaim.eval.report import table
+from araclaim.train import tracking
 
 # (header, MLflow column) in display order; missing columns print as "-".
 COLUMNS = [

@@ -9,12 +9,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval import report
-from eval.harness import Evaluation, MajorityLabeller, RuleLabeller, evaluate, majority_label
-from train import atomic, tracking
-from train.data import LabelledSet, dataset_name, load_labelled
-from train.errors import DataError
-from train.paths import project_path
+from araclaim.eval import report
+from araclaim.eval.harness import Evaluation, MajorityLabeller, RuleLabeller, evaluate, majority_label
+from araclaim.train import atomic, tracking
+from araclaim.train.data import LabelledSet, dataset_name, load_labelled
+from araclaim.train.errors import DataError
+from araclaim.train.paths import project_path
 
 DEFAULT_GOLD = str(project_path("data/gold/article.jsonl"))  # the project's, from any working directory
 # Real-news class mix: the majority floor uses the most common class of the training articles (never of the

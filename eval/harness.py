@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from train import calibration, cues, metrics
-from train.data import LabelledSet
-from train.labels import LABELS
+from araclaim.train import calibration, cues, metrics
+from araclaim.train.data import LabelledSet
+from araclaim.train.labels import LABELS
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval.segment import MAX_CHARS, Span, lines, segment
-from train import atomic, context
-from train.errors import AraclaimError
-from train.labels import LABELS
+from araclaim.eval.segment import MAX_CHARS, Span, lines, segment
+from araclaim.train import atomic, context
+from araclaim.train.errors import AraclaimError
+from araclaim.train.labels import LABELS
 
 INPUT_SUFFIXES = (".txt", ".jsonl", ".csv")
 PRECISIONS = ("fp32", "bf16", "int8")
@@ -567,7 +567,7 @@ def configure_backend(classifier, precision: str, threads: int | None, *, quiet:
 
             scoped.enter_context(threadpool_limits(limits=threads))
             if "torch" in sys.modules:  # loaded already (by another model, or a test session): scope it too
-                from train import infer
+                from araclaim.train import infer
 
                 scoped.enter_context(infer.threads(threads))
         yield
@@ -644,7 +644,7 @@ def _check_args(args) -> tuple[Path, str]:
 def run_label(args) -> int:
     """`araclaim label`: check arguments, load the model once, stream every article through it."""
     out, fmt = _check_args(args)
-    from train.tracking import load_classifier
+    from araclaim.train.tracking import load_classifier
 
     clf, uri, _ = load_classifier(args.model)
     with configure_backend(clf, args.precision, args.threads):

@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from eval.harness import Evaluation
-from train import atomic
-from train.labels import LABELS
-from train.plots import confusion_figure, reliability_figure
+from araclaim.eval.harness import Evaluation
+from araclaim.train import atomic
+from araclaim.train.labels import LABELS
+from araclaim.train.plots import confusion_figure, reliability_figure
 
 
 def _ci(scores: dict, key: str) -> str:

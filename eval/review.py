@@ -26,12 +26,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from train import atomic
-from train.data import raise_problems, read_records
-from train.errors import DataError
-from train.labels import LABELS, SKIP
-from train.paths import project_path
-from train.text import normalize
+from araclaim.train import atomic
+from araclaim.train.data import raise_problems, read_records
+from araclaim.train.errors import DataError
+from araclaim.train.labels import LABELS, SKIP
+from araclaim.train.paths import project_path
+from araclaim.train.text import normalize
 
 DEFAULT_TRAIN = "data/train.jsonl"  # under the project root, like the held-out defaults
 DEFAULT_HOLDOUT = ("data/gold", "data/dev.jsonl", "data/articles/select.jsonl", "data/articles/calibrate.jsonl",

@@ -30,8 +30,8 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from train.errors import DataError
-from train.text import normalize
+from araclaim.train.errors import DataError
+from araclaim.train.text import normalize
 
 MAX_CHARS = 1000  # longest span handed to a model; longer unpunctuated stretches are cut
 

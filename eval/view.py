@@ -16,9 +16,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from train import atomic
-from train.errors import DataError
-from train.labels import LABELS
+from araclaim.train import atomic
+from araclaim.train.errors import DataError
+from araclaim.train.labels import LABELS
 
 # Colour per class: (background, accent). Distinct in hue and also named in each sentence's tag, so the page
 # reads without colour vision too. Labels outside LABELS (another label set) get OTHER.

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from train import atomic  # noqa: E402
-from train.labels import LABELS  # noqa: E402
+from araclaim.train import atomic  # noqa: E402
+from araclaim.train.labels import LABELS  # noqa: E402
 
 SPLITS = ("train", "select", "calibrate", "test")
 DIR = Path("data/articles/agreement")

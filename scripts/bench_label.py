@@ -85,9 +85,14 @@ def dev_sentences(n: int) -> list[str]:
 
 def worker(spec: dict) -> dict:
     """Load a model with the code at spec["src"], label the spec's input `repeats` times, report the rates."""
+    import importlib
+
     sys.path.insert(0, spec["src"])
-    from eval.label import Article, Options, configure_backend, label_articles
-    from train.model import Classifier
+    prefix = package_prefix(spec["src"])
+    label_mod = importlib.import_module(prefix + "eval.label")
+    Article, Options, label_articles = label_mod.Article, label_mod.Options, label_mod.label_articles
+    configure_backend = label_mod.configure_backend
+    Classifier = importlib.import_module(prefix + "train.model").Classifier
 
     clf = Classifier.load(spec["model"])
     precision = spec["precision"]
@@ -125,6 +130,13 @@ def worker(spec: dict) -> dict:
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "torch": "torch" in sys.modules}
 
 
+def package_prefix(src: str) -> str:
+    """How the code at `src` names its packages: `araclaim.` since issue 13 installed train/ and eval/ as
+    araclaim.train and araclaim.eval, nothing before (the "before" checkout of the benchmark)."""
+    pyproject = Path(src) / "pyproject.toml"
+    return "araclaim." if pyproject.is_file() and '"araclaim.train"' in pyproject.read_text(encoding="utf-8") else ""
+
+
 def run_worker(spec: dict, timeout: float) -> dict:
     env = dict(os.environ, PYTHONPATH=spec["src"], TQDM_DISABLE="1", TRANSFORMERS_VERBOSITY="error")
     proc = subprocess.run([PY, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True, cwd=REPO,
@@ -141,7 +153,7 @@ def run_worker(spec: dict, timeout: float) -> dict:
 # --------------------------------------------------------------------------------------------------
 
 def machine(threads: int) -> dict:
-    from train.onnxrun import cpu_info
+    from araclaim.train.onnxrun import cpu_info
 
     info = cpu_info()
     busy = subprocess.run(["pgrep", "-f", "scripts/experiments.py"], capture_output=True, text=True).stdout.split()
@@ -237,7 +249,7 @@ def build_bert_base(folder: Path, texts: list[str]) -> Path:
     from tokenizers import BertWordPieceTokenizer
     from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
 
-    from train.labels import LABELS
+    from araclaim.train.labels import LABELS
 
     wp = BertWordPieceTokenizer(lowercase=False, strip_accents=False)
     wp.train_from_iterator(texts, vocab_size=8000, min_frequency=1, show_progress=False)
@@ -263,7 +275,7 @@ def build_bert_base(folder: Path, texts: list[str]) -> Path:
 
 def flops_per_sentence(model_dir: Path, texts: list[str], pairs: bool) -> float:
     """Useful FLOPs of one forward pass per sentence (no padding): linear layers + attention."""
-    from train.onnxrun import FastTokenizer, _piece_ids
+    from araclaim.train.onnxrun import FastTokenizer, _piece_ids
 
     cfg = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     tok = FastTokenizer.load(model_dir)
@@ -271,7 +283,7 @@ def flops_per_sentence(model_dir: Path, texts: list[str], pairs: bool) -> float:
         from transformers import AutoTokenizer
 
         tok = AutoTokenizer.from_pretrained(model_dir)
-    from train.text import normalize
+    from araclaim.train.text import normalize
 
     pieces = [len(p) + 2 for p in _piece_ids(tok, [normalize(t) for t in texts])]
     if pairs:  # the previous sentence of the article comes along
@@ -296,7 +308,7 @@ def startup(src: str, run_id: str, cache: Path) -> float:
     times = []
     for _ in range(2):
         start = time.perf_counter()
-        proc = subprocess.run([PY, "-m", "eval.cli", "label", "--model", run_id, str(one), "-o", str(cache / "o.jsonl")],
+        proc = subprocess.run([PY, "-m", package_prefix(src) + "eval.cli", "label", "--model", run_id, str(one), "-o", str(cache / "o.jsonl")],
                               capture_output=True, text=True, cwd=cache, env=env)
         times.append(time.perf_counter() - start)
         if proc.returncode != 0:
@@ -315,7 +327,7 @@ def peak_rss(run_id: str, factor: int, tmp: Path) -> tuple[int, float, float]:
         for i in range(factor):
             for a, s in arts.items():
                 fh.write(json.dumps({"id": f"{a}-{i}", "text": "\n".join(s)}, ensure_ascii=False) + "\n")
-    code = ("import resource, sys; from eval.cli import main; rc = main(sys.argv[1:]); "
+    code = ("import resource, sys; from araclaim.eval.cli import main; rc = main(sys.argv[1:]); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
     start = time.perf_counter()
     proc = subprocess.run([PY, "-c", code, "label", "--model", run_id, str(src), "-o", str(tmp / "x.jsonl")],

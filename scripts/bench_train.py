@@ -63,7 +63,7 @@ def _config(name: str):
     if name == "bert-base":
         return BertConfig(vocab_size=64000, num_labels=4)
     sys.path.insert(0, str(REPO))
-    from train.config import load_config
+    from araclaim.train.config import load_config
 
     cfg = load_config(REPO / "configs/tiny-bert.yaml")
     p = cfg.transformer.pretrain

@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from train import atomic  # noqa: E402
-from train.shape import SENTENCE_CORPUS_MAX_FIRST_THREE, first_three  # noqa: E402
+from araclaim.train import atomic  # noqa: E402
+from araclaim.train.shape import SENTENCE_CORPUS_MAX_FIRST_THREE, first_three  # noqa: E402
 
 
 def main(paths: list[str]) -> int:

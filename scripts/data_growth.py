@@ -14,10 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from train import baseline, metrics  # noqa: E402
-from train.config import BaselineConfig  # noqa: E402
-from train.data import LabelledSet, load_labelled, load_many  # noqa: E402
-from train.model import Classifier  # noqa: E402
+from araclaim.train import baseline, metrics  # noqa: E402
+from araclaim.train.config import BaselineConfig  # noqa: E402
+from araclaim.train.data import LabelledSet, load_labelled, load_many  # noqa: E402
+from araclaim.train.model import Classifier  # noqa: E402
 
 
 def subset(data: LabelledSet, keep) -> LabelledSet:

@@ -24,12 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from eval.evaluate import _majority  # noqa: E402
-from eval.harness import RuleLabeller, evaluate  # noqa: E402
-from train import atomic  # noqa: E402
-from train.config import load_config  # noqa: E402
-from train.errors import AraclaimError  # noqa: E402
-from train.pipeline import load_splits, train  # noqa: E402
+from araclaim.eval.evaluate import _majority  # noqa: E402
+from araclaim.eval.harness import RuleLabeller, evaluate  # noqa: E402
+from araclaim.train import atomic  # noqa: E402
+from araclaim.train.config import load_config  # noqa: E402
+from araclaim.train.errors import AraclaimError  # noqa: E402
+from araclaim.train.pipeline import load_splits, train  # noqa: E402
 
 CONTEXTS = ("none", "previous", "window")
 LARGER = ["transformer.pretrain.hidden_size=256", "transformer.pretrain.num_layers=4",
@@ -114,7 +114,7 @@ def markdown(rows: list[dict], winner: dict) -> str:
 
 def _review(run_id: str) -> list[dict]:
     """What --review-below would catch on test, for the winning run's model (eval harness)."""
-    from train.tracking import load_classifier
+    from araclaim.train.tracking import load_classifier
 
     clf, _, _ = load_classifier(run_id)
     splits = load_splits(load_config("configs/baseline.yaml"))
@@ -158,7 +158,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("outputs/experiments.md"))
     ap.add_argument("--readme", action="store_true", help="also replace README.md's results table")
     args = ap.parse_args()
-    from train.tracking import connect
+    from araclaim.train.tracking import connect
 
     connect()
     rows = variants(args.experiment, args.quick, not args.table_only)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from train import atomic  # noqa: E402
-from train.datacheck import GENRES  # noqa: E402
+from araclaim.train import atomic  # noqa: E402
+from araclaim.train.datacheck import GENRES  # noqa: E402
 
 SPLITS = (("train", 0.60), ("select", 0.15), ("calibrate", 0.10), ("test", 0.15))
 FIELDS = ("id", "article", "genre", "index", "text", "label", "alt_label", "note")

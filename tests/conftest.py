@@ -111,9 +111,9 @@ def make_tiny_data(root: Path) -> dict[str, Path]:
 
 def save_tiny_baseline(directory: Path) -> Path:
     """A baseline fitted on the TINY sentences (no context), saved to `directory`: a model folder for tests."""
-    from train.baseline import fit
-    from train.config import BaselineConfig
-    from train.model import Classifier
+    from araclaim.train.baseline import fit
+    from araclaim.train.config import BaselineConfig
+    from araclaim.train.model import Classifier
 
     texts = [s for sents in TINY.values() for s in sents]
     labels = [lab for lab, sents in TINY.items() for _ in sents]
@@ -155,7 +155,7 @@ def workdir(tmp_path, monkeypatch, tiny_data, mlflow_store, experiment) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_store)
     monkeypatch.setenv("ARACLAIM_TEST_EXPERIMENT", experiment)
-    from train.tracking import connect
+    from araclaim.train.tracking import connect
 
     connect()  # an earlier test may have pointed MLflow's process-wide URI elsewhere
     return tmp_path
@@ -175,8 +175,8 @@ def shrink(tiny_data: dict[str, Path], experiment: str | None = None) -> list[st
 @pytest.fixture(scope="session")
 def trained_baseline(tmp_path_factory, mlflow_store):
     """One baseline trained on the tiny data for the whole session (read-only use, please)."""
-    from train.config import load_config
-    from train.pipeline import train
+    from araclaim.train.config import load_config
+    from araclaim.train.pipeline import train
 
     root = tmp_path_factory.mktemp("trained")
     data = make_tiny_data(root)
@@ -187,7 +187,7 @@ def trained_baseline(tmp_path_factory, mlflow_store):
 
 def araclaim(*args) -> list[str]:
     """The `araclaim` command line, run as its own process with this venv's Python (for parallel runs and kills)."""
-    return [sys.executable, "-m", "eval.cli", *map(str, args)]
+    return [sys.executable, "-m", "araclaim.eval.cli", *map(str, args)]
 
 
 def train_args(tiny_data: dict[str, Path], config: str = "baseline", *extra: str) -> list[str]:

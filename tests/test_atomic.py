@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from train import atomic
+from araclaim.train import atomic
 
 
 class Stop(Exception):

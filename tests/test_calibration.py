@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from train import calibration, metrics
-from train.labels import LABELS
+from araclaim.train import calibration, metrics
+from araclaim.train.labels import LABELS
 
 A, D, C, O = LABELS
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from train.config import Config, config_from_dict, flatten, load_config, to_yaml
-from train.errors import ConfigError
+from araclaim.train.config import Config, config_from_dict, flatten, load_config, to_yaml
+from araclaim.train.errors import ConfigError
 
 from conftest import REPO
 

@@ -5,12 +5,12 @@ import random
 import numpy as np
 import pytest
 
-from eval.cli import main
-from train import baseline, context, metrics
-from train.config import BaselineConfig, load_config
-from train.data import load_labelled
-from train.labels import LABELS
-from train.model import Classifier
+from araclaim.eval.cli import main
+from araclaim.train import baseline, context, metrics
+from araclaim.train.config import BaselineConfig, load_config
+from araclaim.train.data import load_labelled
+from araclaim.train.labels import LABELS
+from araclaim.train.model import Classifier
 
 from conftest import REPO, as_articles, shrink, write_jsonl
 

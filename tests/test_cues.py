@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from train import cues
-from train.text import normalize
+from araclaim.train import cues
+from araclaim.train.text import normalize
 
 # (sentence, features that must fire, features that must not fire)
 FEATURE_CASES = [

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from eval.cli import main
-from train.data import load_labelled
-from train.errors import DataError
+from araclaim.eval.cli import main
+from araclaim.train.data import load_labelled
+from araclaim.train.errors import DataError
 
 from conftest import REPO, write_jsonl
 
@@ -110,8 +110,8 @@ def test_data_stats_counts(tmp_path, capsys):
 
 
 def test_repo_article_corpus_meets_every_shape_target():
-    from train import shape
-    from train.datacheck import article_shape
+    from araclaim.train import shape
+    from araclaim.train.datacheck import article_shape
 
     figures = article_shape([str(REPO / "data")])
     assert shape.check_targets(figures) == [], shape.report(figures)
@@ -127,13 +127,13 @@ def test_repo_article_corpus_meets_every_shape_target():
     ("وفند الفريق الاتهامات", True, False, False),   # proclitic و + فند
 ])
 def test_shape_cue_detectors(text, denial, opinion, falsity):
-    from train import shape
+    from araclaim.train import shape
 
     assert (shape.has_core_denial(text), shape.has_core_opinion(text), shape.has_falsity(text)) == (denial, opinion, falsity)
 
 
 def test_article_records_need_genre_and_consecutive_index(tmp_path):
-    from train.datacheck import check_paths
+    from araclaim.train.datacheck import check_paths
 
     rows = [{"id": "x-01", "article": "x", "genre": "wire", "index": 1, "text": "افتتحت البلدية حديقة عامة جديدة", "label": "assertion"},
             {"id": "x-03", "article": "x", "genre": "gossip", "index": 3, "text": "وقال المدير إن الحديقة ستفتح غدا", "label": "attributed_claim"}]
@@ -144,7 +144,7 @@ def test_article_records_need_genre_and_consecutive_index(tmp_path):
 
 
 def test_leak_between_article_splits_but_not_between_training_files(tmp_path):
-    from train.datacheck import check_paths
+    from araclaim.train.datacheck import check_paths
 
     shared = "أعلنت الهيئة العامة للطيران المدني عن تعليق الرحلات إلى المدينة"
     art = {"article": "a", "genre": "wire", "index": 1, "label": "assertion"}

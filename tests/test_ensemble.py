@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from train.ensemble import fit_weight, temper
-from train.labels import LABELS
+from araclaim.train.ensemble import fit_weight, temper
+from araclaim.train.labels import LABELS
 
 A, D, C, O = LABELS
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from eval.cli import main
-from train.config import load_config
-from train.pipeline import PARTIAL, train
+from araclaim.eval.cli import main
+from araclaim.train.config import load_config
+from araclaim.train.pipeline import PARTIAL, train
 
 from conftest import REPO, TINY, araclaim, save_tiny_baseline, shrink, train_args
 

@@ -4,10 +4,10 @@ import json
 import numpy as np
 import pytest
 
-from train import baseline, context, cues, text
-from train.features import SentenceFeatures
-from train.labels import LABELS
-from train.model import Classifier
+from araclaim.train import baseline, context, cues, text
+from araclaim.train.features import SentenceFeatures
+from araclaim.train.labels import LABELS
+from araclaim.train.model import Classifier
 
 from conftest import REPO, TINY
 

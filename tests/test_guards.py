@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from eval.cli import main
-from eval.evaluate import MAJORITY_SOURCE, _majority
-from train.config import load_config
-from train.errors import DataError
-from train.pipeline import _path, load_splits
+from araclaim.eval.cli import main
+from araclaim.eval.evaluate import MAJORITY_SOURCE, _majority
+from araclaim.train.config import load_config
+from araclaim.train.errors import DataError
+from araclaim.train.pipeline import _path, load_splits
 
 from conftest import REPO, TINY, make_tiny_data, save_tiny_baseline, shrink, train_args, write_jsonl
 
@@ -69,8 +69,8 @@ def model_dir(tmp_path_factory):
 
 
 def test_a_bug_in_a_model_loader_keeps_its_traceback(model_dir, monkeypatch, tmp_path):
-    import train.baseline
-    from train.tracking import load_classifier
+    import araclaim.train.baseline
+    from araclaim.train.tracking import load_classifier
 
     def buggy(directory):
         return {}["no such key"]  # stands for a bug in a loader
@@ -85,8 +85,8 @@ def test_a_bug_in_a_model_loader_keeps_its_traceback(model_dir, monkeypatch, tmp
 def test_a_corrupt_model_is_a_user_error_that_keeps_its_cause(model_dir, tmp_path, capsys):
     import shutil
 
-    from train.errors import ModelLoadError
-    from train.tracking import load_classifier
+    from araclaim.train.errors import ModelLoadError
+    from araclaim.train.tracking import load_classifier
 
     broken = tmp_path / "broken"
     shutil.copytree(model_dir, broken)
@@ -102,8 +102,8 @@ def test_a_corrupt_model_is_a_user_error_that_keeps_its_cause(model_dir, tmp_pat
 def test_the_run_of_a_missing_registered_model_is_an_error_not_none(workdir):
     from mlflow.exceptions import MlflowException
 
-    from train.errors import ModelLoadError
-    from train.tracking import run_id_of
+    from araclaim.train.errors import ModelLoadError
+    from araclaim.train.tracking import run_id_of
 
     with pytest.raises(ModelLoadError, match="cannot find the run of models:/no-such-model@champion") as err:
         run_id_of("models:/no-such-model@champion")
@@ -117,7 +117,7 @@ def test_a_command_leaves_warning_filters_environment_and_loggers_as_it_found_th
     import os
     import warnings
 
-    from eval.cli import QUIET_ENV
+    from araclaim.eval.cli import QUIET_ENV
 
     for key in QUIET_ENV:
         monkeypatch.delenv(key, raising=False)

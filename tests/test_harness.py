@@ -6,12 +6,12 @@ import json
 import numpy as np
 import pytest
 
-from eval.cli import main
-from eval.harness import MajorityLabeller, RuleLabeller, evaluate, majority_label
-from train.config import load_config
-from train.data import load_labelled, read_records
-from train.labels import LABELS
-from train.pipeline import train
+from araclaim.eval.cli import main
+from araclaim.eval.harness import MajorityLabeller, RuleLabeller, evaluate, majority_label
+from araclaim.train.config import load_config
+from araclaim.train.data import load_labelled, read_records
+from araclaim.train.labels import LABELS
+from araclaim.train.pipeline import train
 
 from conftest import REPO, shrink, write_jsonl
 

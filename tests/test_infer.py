@@ -4,7 +4,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from train import infer  # noqa: E402
+from araclaim.train import infer  # noqa: E402
 
 from conftest import TINY  # noqa: E402
 
@@ -84,7 +84,7 @@ def test_bad_precision_and_threads():
 
 def test_torch_free_tokenizer_matches_the_saved_bert_tokenizer(tmp_path):
     """train/onnxrun.FastTokenizer (tokenizer.json, no transformers) encodes as the transformers tokenizer."""
-    from train import onnxrun, transformer
+    from araclaim.train import onnxrun, transformer
 
     tok = transformer.train_tokenizer(TEXTS[:-1], vocab_size=300, max_length=32)
     tok.save_pretrained(tmp_path)

@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval.cli import main
-from eval.harness import evaluate
-from eval.label import configure_backend, csv_columns
-from eval.segment import MAX_CHARS
-from train.baseline import fit
-from train.config import BaselineConfig
-from train.data import load_labelled
-from train.labels import LABELS
-from train.model import Classifier
+from araclaim.eval.cli import main
+from araclaim.eval.harness import evaluate
+from araclaim.eval.label import configure_backend, csv_columns
+from araclaim.eval.segment import MAX_CHARS
+from araclaim.train.baseline import fit
+from araclaim.train.config import BaselineConfig
+from araclaim.train.data import load_labelled
+from araclaim.train.labels import LABELS
+from araclaim.train.model import Classifier
 
 from conftest import REPO, TINY
 
@@ -297,7 +297,7 @@ def test_memory_does_not_grow_with_the_number_of_articles(model_dir, tmp_path, c
 
 
 def test_progress_shows_sentences_per_second_on_a_terminal(capsys):
-    from eval.label import Progress
+    from araclaim.eval.label import Progress
 
     bar = Progress(enabled=True)
     bar.add(sentences=10, articles=1)

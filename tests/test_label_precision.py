@@ -5,13 +5,13 @@ import sys
 
 import pytest
 
-from eval.cli import main
-from train.config import load_config
-from train.pipeline import train
+from araclaim.eval.cli import main
+from araclaim.train.config import load_config
+from araclaim.train.pipeline import train
 
 from conftest import REPO, shrink
 
-pytest.importorskip("train.transformer")
+pytest.importorskip("araclaim.train.transformer")
 from test_transformer import TINY_BERT  # noqa: E402  (the shrunken tiny-bert settings)
 
 
@@ -52,7 +52,7 @@ def test_bf16_and_int8_label_like_fp32(workdir, tiny_data, capsys):
 
     # the next run finds the probe (and the export) in the per-machine cache; an ONNX Runtime choice then
     # labels without importing torch, and gives the same labels
-    code = ("import sys; from eval.cli import main; rc = main(sys.argv[1:]); "
+    code = ("import sys; from araclaim.eval.cli import main; rc = main(sys.argv[1:]); "
             "print('torch' in sys.modules); sys.exit(rc)")
     again = subprocess.run([sys.executable, "-c", code, "label", "--model", str(result.model_dir), str(article),
                             "-o", str(workdir / "again.jsonl")], capture_output=True, text=True, cwd=workdir)

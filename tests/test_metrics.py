@@ -2,8 +2,8 @@
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from train import metrics
-from train.labels import LABELS
+from araclaim.train import metrics
+from araclaim.train.labels import LABELS
 
 A, D, C, O = LABELS  # assertion, denial, attributed_claim, opinion
 

@@ -12,12 +12,12 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
-from eval.cli import main
-from train.baseline import FILE, LEGACY_FILE, fit
-from train.config import BaselineConfig, load_config
-from train.errors import ModelLoadError
-from train.model import Classifier
-from train.pipeline import train
+from araclaim.eval.cli import main
+from araclaim.train.baseline import FILE, LEGACY_FILE, fit
+from araclaim.train.config import BaselineConfig, load_config
+from araclaim.train.errors import ModelLoadError
+from araclaim.train.model import Classifier
+from araclaim.train.pipeline import train
 
 from conftest import REPO, TINY, shrink
 
@@ -72,7 +72,7 @@ def test_an_untrusted_type_in_a_skops_file_is_refused(model_dir):
 def test_an_old_joblib_model_is_refused_and_converts_on_request(model_dir, tmp_path):
     import joblib
 
-    from train.baseline import load
+    from araclaim.train.baseline import load
 
     backend = load(model_dir)
     expected = Classifier.load(model_dir).predict_proba(TEXTS)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-import train.pipeline as pipeline
-from eval.cli import main
-from train.baseline import BaselineBackend
-from train.config import load_config
-from train.errors import AraclaimError
-from train.model import Classifier
-from train.pipeline import train
+import araclaim.train.pipeline as pipeline
+from araclaim.eval.cli import main
+from araclaim.train.baseline import BaselineBackend
+from araclaim.train.config import load_config
+from araclaim.train.errors import AraclaimError
+from araclaim.train.model import Classifier
+from araclaim.train.pipeline import train
 
 from conftest import REPO, shrink, train_args
 

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from eval.cli import main
-from eval.review import add_merge_review_arguments, run_merge_review
-from train.data import load_labelled
-from train.errors import DataError
+from araclaim.eval.cli import main
+from araclaim.eval.review import add_merge_review_arguments, run_merge_review
+from araclaim.train.data import load_labelled
+from araclaim.train.errors import DataError
 
 from conftest import REPO
 

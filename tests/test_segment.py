@@ -1,7 +1,7 @@
 """Sentence segmentation and non-sentence detection: one table row per rule, and a floor on the gold article."""
 import pytest
 
-from eval.segment import MAX_CHARS, segment, segmentation_report, segmentation_scores, skip_reason, split_sentences
+from araclaim.eval.segment import MAX_CHARS, segment, segmentation_report, segmentation_scores, skip_reason, split_sentences
 
 from conftest import REPO
 
@@ -135,7 +135,7 @@ def test_gold_article_boundaries_and_skips_have_a_floor():
 
 
 def test_report_errors_name_the_file(tmp_path):
-    from train.errors import DataError
+    from araclaim.train.errors import DataError
 
     gold = tmp_path / "gold" / "x.jsonl"
     gold.parent.mkdir()

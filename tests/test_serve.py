@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from train.labels import LABELS
+from araclaim.train.labels import LABELS
 
 START_TIMEOUT_S = 120  # uvicorn + MLflow import + model load; seconds on an idle machine, more on a busy one
 ARTICLE = ["نفت وزارة الصحة صحة التقارير عن إغلاق المستشفى", "وأضاف المتحدث أن المستشفى يعمل بشكل طبيعي",
@@ -88,7 +88,7 @@ def frame(predictions: list[dict]) -> pd.DataFrame:
 def test_served_model_labels_articles_over_http(server, mlflow_store):
     import mlflow
 
-    from train.tracking import connect
+    from araclaim.train.tracking import connect
 
     url, result = server
     connect(mlflow_store)  # an earlier test may have pointed MLflow's process-wide URI elsewhere

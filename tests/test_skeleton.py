@@ -5,10 +5,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from eval.cli import main
-from train.config import load_config
-from train.labels import LABELS
-from train.pipeline import train
+from araclaim.eval.cli import main
+from araclaim.train.config import load_config
+from araclaim.train.labels import LABELS
+from araclaim.train.pipeline import train
 
 from conftest import REPO, shrink
 

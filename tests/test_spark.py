@@ -10,9 +10,9 @@ import pytest
 
 pytest.importorskip("pyspark")
 
-from train.config import load_config  # noqa: E402
-from train.labels import LABELS  # noqa: E402
-from train.pipeline import train  # noqa: E402
+from araclaim.train.config import load_config  # noqa: E402
+from araclaim.train.labels import LABELS  # noqa: E402
+from araclaim.train.pipeline import train  # noqa: E402
 
 from conftest import REPO, shrink  # noqa: E402
 

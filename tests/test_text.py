@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from train import text as T
+from araclaim.train import text as T
 
 # (function, input, expected)
 NORMALISATION_CASES = [

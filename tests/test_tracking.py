@@ -9,11 +9,11 @@ import urllib.request
 
 import pytest
 
-from eval.cli import main
-from train.config import load_config
-from train.errors import AraclaimError
-from train.pipeline import train
-from train.tracking import connect
+from araclaim.eval.cli import main
+from araclaim.train.config import load_config
+from araclaim.train.errors import AraclaimError
+from araclaim.train.pipeline import train
+from araclaim.train.tracking import connect
 
 from conftest import REPO, araclaim, shrink, train_args
 
@@ -134,7 +134,7 @@ def test_unreachable_server_fails_fast(monkeypatch):
 def test_a_runs_model_is_downloaded_once_and_then_loaded_without_mlflow(trained_baseline, monkeypatch):
     import sys
 
-    from train.tracking import load_classifier, model_cache_dir
+    from araclaim.train.tracking import load_classifier, model_cache_dir
 
     result, _ = trained_baseline
     clf, uri, run_id = load_classifier(result.run_id)

@@ -14,16 +14,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from train import tracking
-from train.config import load_config
-from train.errors import ConfigError, ModelLoadError
-from train.labels import LABELS
-from train.model import Classifier
-from train.pipeline import load_splits, train
+from araclaim.train import tracking
+from araclaim.train.config import load_config
+from araclaim.train.errors import ConfigError, ModelLoadError
+from araclaim.train.labels import LABELS
+from araclaim.train.model import Classifier
+from araclaim.train.pipeline import load_splits, train
 
 from conftest import REPO, TINY, shrink, write_jsonl
 
-transformer = pytest.importorskip("train.transformer")
+transformer = pytest.importorskip("araclaim.train.transformer")
 
 # Shrink the real configs: a 1-layer, 32-wide BERT and two short epochs.
 SMALL = ["transformer.epochs=2", "transformer.batch_size=8", "transformer.learning_rate=0.001",
@@ -39,7 +39,7 @@ def local_bert(directory: Path) -> Path:
     import torch
     from transformers import BertConfig, BertForMaskedLM
 
-    from train.text import arabert_preprocess
+    from araclaim.train.text import arabert_preprocess
 
     words = sorted({w for sents in TINY.values() for s in sents for w in arabert_preprocess(s).split()})
     directory.mkdir(parents=True)

@@ -12,9 +12,9 @@ import subprocess
 
 import pytest
 
-from eval.cli import main
-from eval.view import COLOURS, SKIPPED, read_labelled, render
-from train.errors import DataError
+from araclaim.eval.cli import main
+from araclaim.eval.view import COLOURS, SKIPPED, read_labelled, render
+from araclaim.train.errors import DataError
 
 from conftest import REPO
 

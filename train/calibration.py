@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from train.labels import LABELS
+from araclaim.train.labels import LABELS
 
 METHODS = ("none", "temperature", "vector")
 _EPS = 1e-12

@@ -18,10 +18,10 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from train.calibration import METHODS as CALIBRATION_METHODS
-from train.context import MODES as CONTEXT_MODES
-from train.errors import ConfigError
-from train.paths import anchored, is_inside_project
+from araclaim.train.calibration import METHODS as CALIBRATION_METHODS
+from araclaim.train.context import MODES as CONTEXT_MODES
+from araclaim.train.errors import ConfigError
+from araclaim.train.paths import anchored, is_inside_project
 
 FAMILIES = ("baseline", "transformer", "ensemble")
 PREPROCESSING = ("arabert", "normalize")

@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from train import context
-from train.errors import DataError
-from train.labels import LABELS, SKIP
+from araclaim.train import context
+from araclaim.train.errors import DataError
+from araclaim.train.labels import LABELS, SKIP
 
 MAX_PROBLEMS_SHOWN = 20
 

@@ -14,11 +14,11 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from train.data import Example, read_records
-from train.labels import LABELS
-from train import shape
-from train.shape import SENTENCE_CORPUS_MAX_FIRST_THREE, first_three
-from train.text import normalize
+from araclaim.train.data import Example, read_records
+from araclaim.train.labels import LABELS
+from araclaim.train import shape
+from araclaim.train.shape import SENTENCE_CORPUS_MAX_FIRST_THREE, first_three
+from araclaim.train.text import normalize
 
 NGRAM = 6
 WRITTEN_FIELDS = ("id", "text", "label", "topic", "source")

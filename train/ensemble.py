@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from train import baseline, calibration, context, metrics
-from train.errors import ModelLoadError
-from train.features import SentenceFeatures
-from train.labels import LABELS
-from train.model import Classifier
+from araclaim.train import baseline, calibration, context, metrics
+from araclaim.train.errors import ModelLoadError
+from araclaim.train.features import SentenceFeatures
+from araclaim.train.labels import LABELS
+from araclaim.train.model import Classifier
 
 FILE = "ensemble.json"
 
@@ -89,13 +89,13 @@ def fit(cfg, splits, run_dir: Path, *, resume: bool, on_epoch) -> EnsembleBacken
 def _transformer_member(cfg, splits, run_dir: Path, resume: bool, on_epoch) -> Classifier:
     """Train the transformer member, or load the one `ensemble.transformer_model` names."""
     if cfg.ensemble.transformer_model:
-        from train.tracking import load_classifier
+        from araclaim.train.tracking import load_classifier
 
         member, _, _ = load_classifier(cfg.ensemble.transformer_model, cfg.tracking.uri)
         member.adjust = None  # the ensemble calibrates its members itself
         member.calibrator = calibration.Calibrator()
         return member
-    from train import transformer  # torch and transformers: only when training
+    from araclaim.train import transformer  # torch and transformers: only when training
 
     k = context.window_size(cfg.context, cfg.context_size)
     return Classifier(transformer.fit(cfg, splits, run_dir, resume=resume, on_epoch=on_epoch), "transformer",

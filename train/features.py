@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from train import cues, text
+from araclaim.train import cues, text
 
 
 class SentenceFeatures:

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from train.onnxrun import (  # noqa: F401  (the torch-free half, re-exported)
+from araclaim.train.onnxrun import (  # noqa: F401  (the torch-free half, re-exported)
     ENGINES,
     ONNX_PRECISIONS,
     PRECISIONS,
@@ -54,7 +54,7 @@ from train.onnxrun import (  # noqa: F401  (the torch-free half, re-exported)
     softmax,
     write_probe,
 )
-from train import onnxrun
+from araclaim.train import onnxrun
 
 
 def cpu_count() -> int:

@@ -13,16 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
-from train import atomic, context
-from train.calibration import Calibrator
-from train.errors import ModelLoadError
-from train.features import SentenceFeatures
-from train.labels import LABELS
+from araclaim.train import atomic, context
+from araclaim.train.calibration import Calibrator
+from araclaim.train.errors import ModelLoadError
+from araclaim.train.features import SentenceFeatures
+from araclaim.train.labels import LABELS
 
 MODEL_FILE = "araclaim.json"
 PRECISION_TOLERANCE = 0.01  # `--precision auto` never picks a mode that loses more select macro-F1 than this
 # family -> module with `load(directory) -> backend`; imported lazily so the baseline never pays for torch.
-BACKENDS = {"baseline": "train.baseline", "transformer": "train.transformer_backend", "ensemble": "train.ensemble"}
+BACKENDS = {"baseline": "araclaim.train.baseline", "transformer": "araclaim.train.transformer_backend",
+            "ensemble": "araclaim.train.ensemble"}
 
 
 @dataclass

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from train import atomic, calibration, context, metrics, precision, tracking
-from train.config import Config, flatten, to_yaml
-from train.data import MAX_PROBLEMS_SHOWN, LabelledSet, load_labelled, load_many
-from train.datacheck import leak_problems
-from train.errors import AraclaimError, ConfigError, DataError
-from train.model import Classifier, fit_prior_adjustment
-from train.paths import project_path
-from train.plots import confusion_figure, reliability_figure
+from araclaim.train import atomic, calibration, context, metrics, precision, tracking
+from araclaim.train.config import Config, flatten, to_yaml
+from araclaim.train.data import MAX_PROBLEMS_SHOWN, LabelledSet, load_labelled, load_many
+from araclaim.train.datacheck import leak_problems
+from araclaim.train.errors import AraclaimError, ConfigError, DataError
+from araclaim.train.model import Classifier, fit_prior_adjustment
+from araclaim.train.paths import project_path
+from araclaim.train.plots import confusion_figure, reliability_figure
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +85,14 @@ def fit_backend(cfg: Config, splits: Splits, run_dir: Path, resume: bool):
     """Train the configured family; per-epoch metrics go to the active MLflow run."""
     k = context.window_size(cfg.context, cfg.context_size)
     if cfg.family == "baseline":
-        from train import baseline
+        from araclaim.train import baseline
 
         return baseline.fit(cfg.baseline, splits.train.texts, splits.train.labels, cfg.seed, splits.train.groups, k)
     if cfg.family == "ensemble":
-        from train import ensemble
+        from araclaim.train import ensemble
 
         return ensemble.fit(cfg, splits, run_dir, resume=resume, on_epoch=tracking.log_metrics)
-    from train import transformer
+    from araclaim.train import transformer
 
     return transformer.fit(cfg, splits, run_dir, resume=resume, on_epoch=tracking.log_metrics)
 
@@ -102,7 +102,7 @@ def preflight(cfg: Config) -> None:
     trains_transformer = cfg.family == "transformer" or (
         cfg.family == "ensemble" and not cfg.ensemble.transformer_model)
     if trains_transformer:
-        from train import transformer
+        from araclaim.train import transformer
 
         transformer.preflight(cfg)
 

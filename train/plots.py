@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from train.labels import LABELS
+from araclaim.train.labels import LABELS
 
 
 def confusion_figure(table: Sequence[Sequence[int]], title: str, labels: Sequence[str] = LABELS):
@@ -36,7 +36,7 @@ def reliability_figure(confidence: Sequence[float], correct: Sequence[bool], tit
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from train.metrics import reliability_bins
+    from araclaim.train.metrics import reliability_bins
 
     bins = reliability_bins(confidence, correct, n_bins)
     fig, ax = plt.subplots(figsize=(4.8, 4.4))

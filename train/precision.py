@@ -8,9 +8,9 @@ from __future__ import annotations
 import copy
 import logging
 
-from train import metrics
-from train.data import LabelledSet
-from train.model import Classifier
+from araclaim.train import metrics
+from araclaim.train.data import LabelledSet
+from araclaim.train.model import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def measure(clf: Classifier, data: LabelledSet) -> dict | None:
     """
     if not callable(getattr(clf.backend, "configure", None)):
         return None
-    from train import infer
+    from araclaim.train import infer
 
     backends = [m.backend for m in getattr(clf.backend, "members", [])] or [clf.backend]
     transformer = next(b for b in backends if hasattr(b, "model"))

@@ -10,8 +10,8 @@ import warnings
 import mlflow.pyfunc
 import pandas as pd
 
-from train import context
-from train.model import Classifier
+from araclaim.train import context
+from araclaim.train.model import Classifier
 
 
 def output_frame(clf: Classifier, texts: list[str], articles: list | None = None) -> pd.DataFrame:

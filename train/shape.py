@@ -6,7 +6,7 @@ measure below is one of those traits, computed over records (dicts with `text`, 
 `alt_label`). `article_targets` lists the bar every article file set must clear; `araclaim data stats` and
 `make test` report and enforce them.
 
-Run on draft files: ``python -m train.shape data/articles/*.jsonl``.
+Run on draft files: ``python -m araclaim.train.shape data/articles/*.jsonl``.
 """
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from train.labels import LABELS
-from train.text import normalize
+from araclaim.train.labels import LABELS
+from araclaim.train.text import normalize
 
 # Core cue words, as the issue defines them, matched on normalised whole tokens (proclitic و/ف/ب/ل allowed).
 DENIAL_CORE = re.compile(
@@ -155,7 +155,7 @@ def read_jsonl(path: str | Path) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     paths = argv if argv is not None else sys.argv[1:]
     if not paths:
-        print("usage: python -m train.shape FILE.jsonl [FILE.jsonl ...]", file=sys.stderr)
+        print("usage: python -m araclaim.train.shape FILE.jsonl [FILE.jsonl ...]", file=sys.stderr)
         return 2
     records = [r for p in paths for r in read_jsonl(p)]
     figures = measure(records)

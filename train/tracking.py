@@ -20,8 +20,8 @@ import weakref
 from pathlib import Path
 from urllib.parse import urlparse
 
-from train import atomic
-from train.errors import AraclaimError, ModelLoadError
+from araclaim.train import atomic
+from araclaim.train.errors import AraclaimError, ModelLoadError
 
 LOCAL_STORE = Path("mlruns")  # relative to the working directory (the repo root); git-ignored
 MODEL_ARTIFACT = "model"  # name of the logged pyfunc model inside each run
@@ -257,29 +257,38 @@ def log_model(model_dir: Path, example_texts: list[str], register_as: str | None
     from mlflow.models import ModelSignature, infer_signature
     from mlflow.types import ColSpec, Schema
 
-    from train.model import Classifier
-    from train.pyfunc import ClaimClassifierModel, output_frame
+    from araclaim.train.model import Classifier
+    from araclaim.train.pyfunc import ClaimClassifierModel, output_frame
 
     clf = Classifier.load(model_dir)
     example = pd.DataFrame({"text": example_texts[:3], "article": ["a1"] * len(example_texts[:3])})
     # `article` is optional: rows sharing it are one article in reading order, and give context
     inputs = Schema([ColSpec("string", "text"), ColSpec("string", "article", required=False)])
     signature = ModelSignature(inputs, infer_signature(example, output_frame(clf, example_texts[:3])).outputs)
-    info = mlflow.pyfunc.log_model(
-        name=MODEL_ARTIFACT,
-        python_model=ClaimClassifierModel(),
-        artifacts={"model_dir": str(model_dir)},
-        code_paths=[str(Path(__file__).parent)],
-        signature=signature,
-        input_example=example,
-        # Explicit requirements: MLflow's inference re-imports the model in a subprocess (slow).
-        pip_requirements=_requirements(clf.family),
-    )
+    with tempfile.TemporaryDirectory(prefix="araclaim-code-") as staging:
+        info = mlflow.pyfunc.log_model(
+            name=MODEL_ARTIFACT,
+            python_model=ClaimClassifierModel(),
+            artifacts={"model_dir": str(model_dir)},
+            code_paths=[str(_package_copy(Path(staging)))],
+            signature=signature,
+            input_example=example,
+            # Explicit requirements: MLflow's inference re-imports the model in a subprocess (slow).
+            pip_requirements=_requirements(clf.family),
+        )
     if register_as:
         version = mlflow.register_model(info.model_uri, register_as)
         if alias:
             mlflow.MlflowClient().set_registered_model_alias(register_as, alias, version.version)
     return info.model_uri
+
+
+def _package_copy(staging: Path) -> Path:
+    """`araclaim/train` copied under `staging`: what a logged model carries as code (MLflow puts the folder
+    holding `araclaim/` on sys.path when it loads the model), so the model needs no araclaim install."""
+    target = staging / "araclaim" / "train"
+    shutil.copytree(Path(__file__).parent, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target.parent
 
 
 def _requirements(family: str) -> list[str]:
@@ -328,7 +337,7 @@ def load_classifier(spec: str, tracking_uri: str | None = None):
     Expected failures (no such run or model, an unreachable store, a malformed folder) raise ModelLoadError
     with the cause chained; anything else is a bug and keeps its traceback.
     """
-    from train.model import Classifier
+    from araclaim.train.model import Classifier
 
     uri = model_uri(spec)
     if uri is None:
@@ -365,7 +374,7 @@ def model_cache_dir(uri: str, tracking_uri: str | None = None) -> Path | None:
         return None
     import hashlib
 
-    from train.onnxrun import cache_dir
+    from araclaim.train.onnxrun import cache_dir
 
     store = hashlib.sha256(resolve_uri(tracking_uri).encode()).hexdigest()[:12]
     run, _, path = uri[len("runs:/"):].partition("/")

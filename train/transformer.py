@@ -50,10 +50,10 @@ from transformers import (
 )
 from transformers.modeling_outputs import MaskedLMOutput, SequenceClassifierOutput
 
-from train import atomic, context, cues, infer, metrics, text
-from train.errors import ConfigError, ModelLoadError
-from train.transformer_backend import EVAL_BATCH_SIZE, META_FILE, TransformerBackend, load  # noqa: F401
-from train.labels import ID2LABEL, LABEL2ID, LABELS
+from araclaim.train import atomic, context, cues, infer, metrics, text
+from araclaim.train.errors import ConfigError, ModelLoadError
+from araclaim.train.transformer_backend import EVAL_BATCH_SIZE, META_FILE, TransformerBackend, load  # noqa: F401
+from araclaim.train.labels import ID2LABEL, LABEL2ID, LABELS
 
 log = logging.getLogger(__name__)
 

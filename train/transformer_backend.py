@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from train import context, cues, onnxrun, text
-from train.errors import ModelLoadError
-from train.features import SentenceFeatures
-from train.labels import LABELS
+from araclaim.train import context, cues, onnxrun, text
+from araclaim.train.errors import ModelLoadError
+from araclaim.train.features import SentenceFeatures
+from araclaim.train.labels import LABELS
 
 META_FILE = "transformer.json"  # preprocessing + cue features, beside config.json in the model directory
 EVAL_BATCH_SIZE = 64  # inference only: no activations kept, so larger than training batches
@@ -62,7 +62,7 @@ class TransformerBackend:
     def model(self):
         """The torch model (loaded from `directory` on first use)."""
         if self._model is None:
-            from train.transformer import load_model
+            from araclaim.train.transformer import load_model
 
             self._model = load_model(self.directory, self.meta)
             self._columns = [int(self._model.config.label2id[label]) for label in LABELS]
@@ -103,7 +103,7 @@ class TransformerBackend:
             logits = onnxrun.predict_logits(self.runner, self._light_tokenizer(), inputs, batch_size=self.batch_size,
                                             max_length=self.meta["max_length"], extra=extra, contexts=pairs)
         else:
-            from train import infer
+            from araclaim.train import infer
 
             scope = infer.threads(self.threads) if self.threads is not None else contextlib.nullcontext()
             with scope:  # the configured thread count holds for this call only
@@ -137,14 +137,14 @@ class TransformerBackend:
         light = self._configure_light(precision, threads, allowed) if engine is None else None
         if light is not None:
             return light
-        from train import infer
+        from araclaim.train import infer
 
         threads = self.threads = int(threads or infer.cpu_count())
         with infer.threads(threads):  # the probe and the export run on the labelling thread count
             return self._configure_torch(precision, threads, allowed, engine, log)
 
     def _configure_torch(self, precision: str, threads: int, allowed: set[str], engine: str | None, log) -> dict:
-        from train import infer
+        from araclaim.train import infer
 
         device = next(self.model.parameters()).device.type
         available = [infer.mode_name(*m) for m in infer.modes(device)]
