@@ -68,7 +68,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_label(args) -> int:
-    from araclaim.eval.label import run_label
+    from araclaim.eval.label_cli import run_label
 
     if args.html:
         html = Path(args.html)
@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bootstrap seed (default 13, configs/base.yaml's seed, so CIs match the training run's)")
     e.set_defaults(func=cmd_eval)
 
-    from araclaim.eval.label import add_label_arguments
+    from araclaim.eval.label_cli import add_label_arguments
 
     lab = sub.add_parser("label", help="split articles into sentences and label each")
     add_label_arguments(lab)

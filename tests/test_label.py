@@ -10,7 +10,8 @@ import pytest
 
 from araclaim.eval.cli import main
 from araclaim.eval.harness import evaluate
-from araclaim.eval.label import configure_backend, csv_columns
+from araclaim.eval.label import configure_backend
+from araclaim.eval.outputs import csv_columns
 from araclaim.eval.segment import MAX_CHARS
 from araclaim.train.baseline import fit
 from araclaim.train.config import BaselineConfig

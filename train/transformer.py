@@ -14,7 +14,6 @@ features so that labelling applies exactly what training applied.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
