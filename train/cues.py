@@ -1,21 +1,9 @@
-"""The cue lexicon of the annotation guide (data/GUIDELINES.md): model features and the rule labeller.
+"""Cue features and the rule labeller: the guide's lexicon (train/lexicon.py) matched on normalised text.
 
 Everything is matched on `text.normalize`d text (no diacritics or tatweel, bare alef, ي for ى, ASCII digits,
-'"' for every double quote mark), and every lexicon entry is normalised the same way when the module loads,
-so entries below are written in ordinary spelling.
-
-Entry syntax (one string per entry, words separated by spaces):
-  word*      the word may carry any suffix (pronouns, plural, case endings): "اتهام*" = اتهام، اتهامات.
-  a|b|c      one of several words at this position.
-  …          up to three intervening words ("رفض … الاتهامات" = رفضت الحكومة بشدة الاتهامات);
-  …N         up to N intervening words ("وصف …8 بأن*" reaches past a long subject and object).
-A word after "…" may carry the noun proclitics (و/ف, ب/ك/ل, ال, لل).
-
-Entries come in groups whose kind decides which proclitics the first word may carry:
-  _verb    و/ف, then the purposive لـ before an imperfect (ليؤكد، لتنفي)   — ونفت، فقال
-  _noun    و/ف, then ب/ك/ل and the article (لل، بال، ال)                    — والنفي، بالتكذيب
-  _phrase  و/ف only                                                           — وبحسب، ولا أساس
-  _regex   a raw regular expression over normalised text, with a group named "cue".
+'"' for every double quote mark); lexicon entries are normalised the same way when the module loads and
+compiled into one matcher per group. A prefilter indexes every entry's first word, so a sentence only runs
+the entries whose words occur in it.
 
 Features (FEATURE_NAMES order): each value is the number of distinct cue hits in the sentence, capped at
 3; the structural features (question, exclamation, has_quote, report_before_quote, report_after_quote,
@@ -26,301 +14,23 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .text import normalize
-
-CAP = 3  # counts above this carry no extra information for a one-sentence decision
-
-FEATURE_NAMES: tuple[str, ...] = (
-    "denial",               # rejection of a claim: نفى، أنكر، كذّب، فنّد، دحض، رفض + claim, formulas
-    "not_denied",           # a denial cue under negation: لم ينكر، لم ينف، لا ينفي، دون أن ينفي، عدم نفي
-    "report_verb",          # قال، ذكر، أفاد، أعلن، أكد، أشار، كشف، أضاف، وصف … بأنه، طالب، دعا ...
-    "attribution_marker",   # بحسب، وفقا لـ، نقلا عن، حسبما، في بيان، المتحدث باسم، مصادر مطلعة ...
-    "hearsay",              # يقال، قيل، يعتقد، أفيد، أشيع، ترددت أنباء، ذكرت تقارير، انتشرت شائعات ...
-    "forecast",             # a source's forecast: توقع، رجح، تنبأ (not the impersonal يتوقع أن)
-    "accusation",           # اتهم، زعم، ادعى، اتهامات، مزاعم، المزعوم، حمّل … المسؤولية
-    "hedge",                # يبدو، ربما، لعل، من المرجح، من المتوقع، قد + imperfect ...
-    "modal",                # يجب، ينبغي، لا بد، من الضروري، يتعين، على الحكومة أن ...
-    "evaluative",           # emotive and evaluative words: مذهل، فاشل، كارثي، للأسف، مثير للجدل ...
-    "first_person",         # نرى، أعتقد أن، في رأيي، برأينا، نحن ...
-    "rhetorical",           # هل يعقل، إلى متى، أليس، فكيف، من يحاسب ...
-    "question",             # ؟ or ?
-    "exclamation",          # !
-    "has_quote",            # a quotation of two or more words in « » “ ” or "
-    "report_before_quote",  # a reporting/attribution cue outside the quotes, before one: قال: «...»
-    "report_after_quote",   # a reporting/attribution cue after a quote: «...»، قال الوزير
-    "bare_quote",           # a quote and no reporting/attribution cue outside it (an embedded tweet)
-    "colon_frame",          # headline frame "الوزير: ..." — a short source phrase, a colon, the content
-    "has_number",           # any digit (facts carry numbers; not used by the rule)
-    # Falsity words (كاذب، مفبرك، زائف، مضلل، مغلوط، ملفق، مختلق، أكاذيب، تضليل): the rule reads them as a denial, as
-    # the v1 guide did, but a model gets them apart from `denial`, since in news about misinformation most
-    # sentences that carry one only *mention* falsity (guide §9.1) and a shared feature taught models that every
-    # falsity word is a denial. Last in the list, so the other features keep their positions.
-    "falsity",
+from araclaim.train.lexicon import (  # noqa: F401  (FEATURE_NAMES and the groups are part of this module's API)
+    ATTRIBUTION_FEATURES,
+    CAP,
+    COLON_FRAME,
+    COLON_LABELS,
+    COLON_LIST_WORDS,
+    EXCLUDE,
+    FEATURE_NAMES,
+    FRAME_FEATURES,
+    LEXICON,
+    NEGATED,
+    OPINION_FEATURES,
+    QUOTE,
+    Group,
+    phrase,
 )
-
-# Features that make the rule say attributed_claim / opinion (denial is checked first, on its own).
-ATTRIBUTION_FEATURES = ("not_denied", "report_verb", "attribution_marker", "hearsay", "forecast",
-                        "accusation", "report_before_quote", "report_after_quote", "colon_frame")
-OPINION_FEATURES = ("hedge", "modal", "evaluative", "first_person", "rhetorical", "question",
-                    "exclamation", "bare_quote")
-# Cues that count as a reporting frame around a quote.
-_FRAME_FEATURES = ("report_verb", "attribution_marker", "hearsay", "forecast", "accusation")
-
-
-class _Group(NamedTuple):
-    kind: str                 # "verb", "noun", "phrase" or "regex"
-    entries: tuple[str, ...]
-    needs: tuple[str, ...] = ()  # regex groups: strings one of which every match contains (for the prefilter)
-
-
-def _verb(*entries: str) -> _Group:
-    return _Group("verb", entries)
-
-
-def _noun(*entries: str) -> _Group:
-    return _Group("noun", entries)
-
-
-def _phrase(*entries: str) -> _Group:
-    return _Group("phrase", entries)
-
-
-def _regex(pattern: str, needs: tuple[str, ...] = ()) -> _Group:
-    return _Group("regex", (pattern,), needs)
-
-
-def _adjectives(*bases: str) -> tuple[str, ...]:
-    """Masculine, feminine, accusative and plural forms: فاشل → فاشل، فاشلة، فاشلا، فاشلين، فاشلون.
-
-    Listed explicitly instead of "فاشل*" because an open suffix on a short stem swallows other words."""
-    return tuple(b + end for b in bases for end in ("", "ة", "ا", "ين", "ون"))
-
-
-# --------------------------------------------------------------------------------------------------
-# The lexicon
-# --------------------------------------------------------------------------------------------------
-
-# Objects that can be true or false. Rejecting one of these is a denial; rejecting a bill, an offer or a
-# request (رفض البرلمان مشروع القانون) is an action, not a denial (guide, hard case 13).
-_CLAIM_NOUNS = "اتهام*|تهم|تهمة|مزاعم|ادعاء*|شائعات|إشاعات|أنباء|تقرير|تقارير|رواية|انتقادات"
-_REJECT_VERBS = "رفض*|يرفض*|ترفض*|رافض*"
-
-# Perfect verbs that begin with ت. After قد they mean "has/had done" (قد تم، كانت قد تراجعت), not "may".
-_TA_PERFECTS = ("تم", "تمت", "ترك", "تركت", "تراجع", "تراجعت", "تمكن", "تمكنت", "توقف", "توقفت",
-                "تحول", "تحولت", "تجاوز", "تجاوزت", "تعرض", "تعرضت", "تلقى", "تلقت", "تسلم", "تسلمت",
-                "تقدم", "تقدمت", "تحقق", "تحققت", "تضاعف", "تضاعفت", "تبين", "تبينت", "تسبب", "تسببت",
-                "توفي", "توفيت", "تولى", "تولت", "تزايد", "تزايدت", "تأثر", "تأثرت", "تأخر", "تأخرت",
-                "تعهد", "تعهدت", "تبنى", "تبنت", "تكبد", "تكبدت", "تمكنوا", "توصل", "توصلت")
-
-# "Gives cause for worry/pride": an evaluation in the writer's voice, not a source calling for something.
-_WORRYING = ("يدعو|تدعو|يبعث|تبعث|مدعاة للقلق|للفخر|للتفاؤل|للاستغراب|للدهشة|للأسف",
-             "يدعو|تدعو|يبعث|تبعث|مدعاة إلى|على القلق|الفخر|التفاؤل|الاستغراب|الدهشة|الأسف")
-
-LEXICON: dict[str, tuple[_Group, ...]] = {
-    "denial": (
-        _verb("نفى", "نفت", "نفوا", "نفيا", "نفين", "ينفي", "تنفي", "ينفون", "ينفيان", "تنفيان",
-              "ينف", "تنف", "ينفوا",          # jussive forms: only ever seen after لم (→ not_denied)
-              "نفاه", "نفته", "نفاها", "نفتها", "ينفيه", "تنفيه", "نافيا", "نافية",
-              "أنكر", "أنكرت", "أنكروا", "ينكر", "تنكر", "ينكرون", "ينكروا", "منكرا",
-              "كذب", "كذبت", "كذبوا", "يكذب", "تكذب", "يكذبون", "كذبه", "كذبته", "مكذبا",  # كذب is also
-              # the noun "lie": "هذا كذب" is a formula of the guide, so both readings count
-              "فند", "فندت", "فندوا", "يفند", "تفند", "مفندا", "فندها",
-              "دحض", "دحضت", "دحضوا", "يدحض", "تدحض"),
-        _noun("نفي", "نفيه", "نفيها", "إنكار", "تكذيب", "تفنيد"),
-        _noun("تكذيبه", "تكذيبها",
-              "اتهام*|مزاعم|ادعاء* بلا|دون دليل", "اتهام*|مزاعم|ادعاء* باطل*|الباطل*"),
-        _phrase(f"{_REJECT_VERBS} …4 {_CLAIM_NOUNS}",
-                f"{_REJECT_VERBS} …4 ما ورد*|نشر*|تردد|نسب*|تداول*|جاء",
-                "لا أساس ل*", "لا أساس من الصحة", "بلا أساس",
-                # عار alone is "shame" (evaluative); only with عن/من الصحة is it "devoid of truth"
-                "عار|عارية|عاري عن|من الصحة", "عار|عارية|عاري تماما عن|من الصحة",
-                "غير صحيح|صحيحة", "غير دقيق|دقيقة", "ليس صحيحا", "ليست صحيحة", "لا صحة", "عدم صحة",
-                "بعيد|بعيدة عن الحقيقة", "مجاف|مجافية للحقيقة", "لا يمت|تمت … بصلة",
-                "جملة وتفصيلا", "مجرد شائعات|إشاعات", "شائعة|شائعات|إشاعة|إشاعات مغرضة",
-                "لا يستند|تستند إلى|على أي|أساس*|دليل*"),
-    ),
-    "falsity": (
-        _noun("أكاذيب", "افتراء", "افتراءات", "كاذب", "كاذبة", "كاذبون", "مفبرك", "مفبركة", "ملفق", "ملفقة",
-              "زائف", "زائفة", "مختلق", "مختلقة", "مضلل", "مضللة", "مغلوط", "مغلوطة", "تضليل", "تضليلي*",
-              "مزيف", "مزيفة", "مزور", "مزورة"),
-    ),
-    "report_verb": (
-        _verb("قال", "قالت", "قالوا", "قلن", "يقول", "تقول", "يقولون", "قائلا", "قائلة", "قائلين",
-              "قاله", "قالته", "قالها",
-              "ذكر", "ذكرت", "ذكروا", "يذكر", "تذكر", "ذاكرا", "ذكره", "ذكرته", "ذكرها", "ذكرتها",
-              "أفاد", "أفادت", "أفادوا",           # not مفيدا/مفيدة: mostly the adjective "useful"
-              "أورد", "أوردت", "أوردوا", "يورد", "تورد", "أورده", "أوردته", "أوردها", "أوردتها",
-              "أعلن", "أعلنت", "أعلنوا", "يعلن", "تعلن", "يعلنون", "معلنا", "معلنة",
-              "أكد", "أكدت", "أكدوا", "يؤكد", "تؤكد", "يؤكدون", "مؤكدا",
-              "أشار", "أشارت", "أشاروا", "يشير", "تشير", "يشيرون", "مشيرا", "مشيرة",
-              "لفت", "لفتت", "كشف", "كشفت", "كشفوا", "يكشف", "تكشف", "كاشفا", "كاشفة",
-              "صرح", "صرحت", "صرحوا", "يصرح", "تصرح", "مصرحا",
-              "أضاف", "أضافت", "أضافوا", "يضيف", "تضيف", "مضيفا", "مضيفة",
-              "أوضح", "أوضحت", "أوضحوا", "يوضح", "توضح", "موضحا", "موضحة",
-              "أردف", "أردفت", "اعتبر", "اعتبرت", "اعتبروا", "معتبرا", "معتبرة",
-              "شدد", "شددت", "شددوا", "يشدد", "تشدد", "مشددا", "مشددة",
-              "أعرب", "أعربت", "أعربوا", "يعرب", "تعرب", "معربا", "معربة",
-              "رأت", "رأوا", "يرى", "ترى", "يرون",   # رأى: see the phrases (it is also the noun رأي)
-              "حذر", "حذرت", "حذروا", "يحذر", "تحذر", "محذرا", "محذرة",
-              "طالبت", "طالبوا", "يطالب", "تطالب", "يطالبون", "مطالبا",  # الحكومة مطالبة: "must"
-              "دعا", "دعت", "دعوا", "يدعو", "تدعو", "يدعون", "داعيا", "لخص", "لخصت",
-              "تساءل", "تساءلت", "تساءلوا", "يتساءل", "تتساءل", "متسائلا",
-              "نوه", "نوهت", "منوها", "أبلغ", "أبلغت", "أبلغوا",
-              "اعترف", "اعترفت", "اعترفوا", "يعترف", "تعترف", "معترفا",
-              "بينت", "أبدى", "أبدت", "أجاب", "أجابت",
-              "ندد", "نددت", "نددوا", "يندد", "تندد", "استنكر", "استنكرت", "استنكروا",
-              "انتقد", "انتقدت", "انتقدوا", "ينتقد", "تنتقد", "منتقدا",
-              "غرد", "غردت", "غردوا", "مغردا", "واصفا", "واصفة",
-              "اشتكى", "اشتكت", "اشتكوا", "يشتكي", "يشتكون", "عزا", "عزت", "يعزو", "تعزو", "عازيا",
-              "أوصى", "أوصت", "يوصي", "توصي", "برر", "بررت", "برروا", "مبررا",  # لا شيء يبرر: the writer
-              "نبه", "نبهت", "جادل", "جادلت", "يجادل", "اعترض", "اعترضت", "اعترضوا",
-              "تعهد", "تعهدت", "تعهدوا", "يتعهد", "تتعهد", "متعهدا", "توعد", "توعدت", "هدد", "هددت",
-              "هددوا", "أرجع", "أرجعت", "أرجعوا",
-              "مؤكدين", "مشيرين", "معتبرين", "محذرين", "مطالبين", "منددين"),
-        _phrase("مؤكدة أن*", "لافتا|لافتة إلى", "يفيد|تفيد بأن*", "بقوله", "بقولها",
-                "الكشف عن",
-                "نقل*|ينقل*|تنقل* …4 عن|أن*",            # نقل alone is also "transported"
-                "وجد|وجدت …6 أن*",                       # "(the study) found that"
-                "وصف*|يصف*|تصف* …10 بأن*|بال*",          # وصف alone is also the noun "description"
-                "علق|علقت|يعلق|معلقا …10 بأن*|بالقول",    # علق alone is also "suspended"
-                "رد|ردت …6 على|بأن*|بالقول",             # رد alone is also "returned"; the
-                # imperfect يرد is left out: لم يرد على طلب التعليق is a negated fact (hard case 3)
-                "أظهر*|يظهر|تظهر …6 أن*",                # "showed that" (a study, a video)
-                "وطالب", "فطالب", "طالب ب*",             # bare طالب is usually "student"
-                "رأى … أن*",
-                "كتب|كتبت … على|عبر"),                   # كتب alone is also "books"
-    ),
-    "attribution_marker": (
-        _phrase("بحسب", "حسب", "حسبما", "وفق", "وفقا ل*", "طبقا ل*", "نقلا عن", "استنادا إلى|ل*",
-                "على لسان", "على حد قول*|تعبير*", "بتعبير*", "على ذمة", "في رأي", "من وجهة نظر",
-                "جاء في", "ورد في", "في بيان", "في تصريح*", "في حديث", "في مقابلة", "في تغريدة",
-                "في منشور", "في مؤتمر صحفي", "في تقرير",
-                "المتحدث|المتحدثة|الناطق|الناطقة باسم",
-                "مصادر|مصدر مطلع*|مقرب*|مسؤول*|رسمي*|أمني*|دبلوماسي*|حكومي*|طبي*|عسكري*|محلي*",
-                "مصادر|مصدر في", "طلب|طلبت|فضل|فضلت عدم ذكر|الكشف", "لم يذكر|تذكر اسمه|اسمها"),
-    ),
-    "hearsay": (
-        _verb("يقال", "قيل", "يعتقد", "أفيد", "يشاع", "أشيع", "يروى", "يشتبه", "يتداول"),
-        # a mention of rumours as a topic ("نشر الشائعات أسرع من دحضها") is not hearsay (hard case 25)
-        _noun("شائعات|إشاعات عن|حول|بأن*"),
-        _phrase("انتشرت|تنتشر|سرت|تسري شائعات|إشاعات"),
-        _verb("تناقلت", "تناقل", "يتناقل", "تتناقل", "تناقلته", "تناقلتها"),
-        _phrase("ذكرت|أفادت|تشير|زعمت تقارير", "تقارير إعلامية|صحفية|إخبارية|غير",
-                "أنباء عن", "أنباء غير مؤكدة", "ترددت أنباء", "تردد|ترددت|يتردد أن*", "ما تردد",
-                "تداولت|تداول|تداولها … مواقع|وسائل|ناشطون|مدونون|مستخدمون|رواد|حسابات",
-                "مصادر|مصدر لم تسم*|يسم*|يكشف|تكشف"),
-    ),
-    "forecast": (
-        _verb("توقع", "توقعت", "توقعوا", "يتوقع", "تتوقع", "يتوقعون", "متوقعا",
-              "رجح", "رجحت", "رجحوا", "يرجح", "ترجح", "مرجحا", "تنبأ", "تنبأت", "يتنبأ"),
-        _noun("توقعات"),
-    ),
-    "accusation": (
-        _verb("اتهم", "اتهمت", "اتهموا", "يتهم", "تتهم", "يتهمون", "متهما", "متهمة",
-              "زعم", "زعمت", "زعموا", "يزعم", "تزعم", "يزعمون", "زاعما", "ادعى", "ادعت", "ادعوا", "مدعيا"),
-        _noun("اتهام", "اتهامات", "مزاعم", "ادعاء", "ادعاءات", "مزعوم", "مزعومة"),
-        # without the article: "متهم بالفساد"; with it, المتهم is the defendant, a legal status
-        _phrase("متهم|متهمة|متهمون|متهمين ب*", "متهم* من قبل"),
-        # يدعي and يدعى ("is named": شركة تدعى Tenet) are one word after normalisation, so the
-        # imperfect counts only when a أن-clause follows
-        _phrase("يدعي|تدعي|يدعون … أن*|بأن*", "حمل*|يحمل* … مسؤولية|المسؤولية"),
-    ),
-    "hedge": (
-        _phrase("يبدو", "على ما يبدو", "ربما", "من المرجح", "من المحتمل", "من الممكن",
-                "لعل|لعله|لعلها|لعلهم|لعلنا",  # not لعل*, which would take لعلاج ("for treating")
-                "على الأرجح", "من غير المستبعد", "ليس من المستبعد", "لا يستبعد", "يحتمل",
-                "من المتوقع", "يتوقع|يرجح أن*"),  # impersonal forecasts, the writer's own guess
-        _noun("احتمال", "احتمالات"),
-        # قد + imperfect is "may" (قد يكون، قد تشهد); قد + perfect is "has/had" (قد أعلن، قد تم), so the
-        # next word must start with ي or ت and not be one of the ت-initial perfects. ن is left out: in news
-        # it starts perfects (قد نشر، قد نفذ) far more often than "we may".
-        _regex(r"(?<!\w)[وف]?(?P<cue>قد\s+(?!(?:" + "|".join(normalize(w) for w in _TA_PERFECTS)
-               + r")(?!\w))[يت]\w+)", needs=("قد",)),
-    ),
-    "modal": (
-        _phrase("يجب", "يتوجب", "يتعين", "ينبغي", "لا بد", "لابد", "من الضروري", "من الواجب",
-                "من اللازم", "آن الأوان", "حان الوقت", "من المفترض", "يفترض أن*", "لا مفر من",
-                "لا غنى عن", "من الأفضل", "يستحسن", "حري ب*",
-                "علينا|عليه|عليها|عليهم أن*",
-                "على الحكومة|الدولة|الوزارة|السلطات|الجميع|المجتمع|البرلمان أن*"),
-        _noun("ضرورة"),
-    ),
-    "evaluative": (
-        _noun(*_adjectives("مذهل", "فاشل", "كارثي", "مؤسف", "خطير", "رائع", "ممتاز", "مبهر", "عظيم",
-                           "سيئ", "مخيب", "مقصر", "مروع", "مرعب", "فظيع", "وحشي", "همجي", "مؤلم",
-                           "محزن", "حزين", "مخجل", "معيب", "مشين", "فادح", "ذريع", "صادم", "مقلق",
-                           "مجحف", "ظالم", "مستفز", "مدهش", "ممتع", "هزيل", "بائس", "واعد",
-                           "عبثي", "سخيف", "مهين", "مريع", "مفجع", "مأساوي", "مخيف", "مدمر", "مثالي"),
-              # irregular or noun forms; مخز* would also match مخزون (stock), hence the explicit list
-              "مخز", "مخزية", "مخزيا", "سيء", "بشع", "بشعة", "بشاعة", "أسوأ", "كارثة", "كوارث",
-              "فضيحة", "فضائح", "مهزلة", "مأساة", "فاجعة", "فوضى", "تقصير", "تخبط"),
-        _phrase("للأسف", "مع الأسف", "لسوء الحظ", "غير مقبول*", "غير عادل*", "بلا شك", "لا شك",
-                "مثير*|المثير* للجدل|للقلق|للسخرية|للاشمئزاز|للدهشة|للإعجاب|للاستغراب",
-                "مشكوك في*", "يا له من", "ما أروع|أجمل|أسوأ", "عار عل*", "وصمة عار", "بامتياز",
-                # the writer's certainty is a stance too
-                "من الواضح أن*", "واضحا أن*", "بات|أصبح واضحا", "من المؤكد أن*", *_WORRYING),
-    ),
-    "first_person": (
-        # أعتقد and اعتقد ("he believed") are one word after normalisation; with أن right after it, the
-        # first person is much the likelier reading
-        _phrase("نرى", "أرى أن*", "نعتقد", "أعتقد أن*", "لا أعتقد", "اعتقادي", "في اعتقادي", "أظن",
-                "نظن", "في رأيي", "برأيي", "في رأينا", "برأينا", "من وجهة نظري|نظرنا",
-                "في تقديري|تقديرنا", "أؤمن", "نؤمن", "نحن", "أنا", "إننا", "إنني", "نطالب", "ندعو",
-                "نأمل", "أتمنى", "نتمنى", "أشعر", "نشعر"),
-    ),
-    "rhetorical": (
-        _phrase("هل يعقل", "هل من المعقول", "أليس", "ألا يكفي", "ألم يحن", "إلى متى", "فكيف",
-                "كيف يمكن", "كيف يعقل", "ماذا ينتظر*", "من يحاسب", "فهل", "لماذا لا", "أي منطق"),
-    ),
-}
-
-# A cue hit that overlaps one of these is dropped (same entry syntax, و/ف allowed before the first word).
-EXCLUDE: dict[str, tuple[str, ...]] = {
-    "report_verb": (
-        "يذكر أن*",                                    # "it is worth noting that": the writer's background
-        "في أوضح", "أوضح دليل|مثال|علامة|صورة|مؤشر",   # the superlative "clearest"
-        "أفاد*|يفيد|تفيد من",                          # "benefited from"
-        "أضاف*|يضيف|تضيف … هدفا|هدفين|نقطة|نقاطا",     # "added a goal" (not الهدف, also "the aim")
-        "شدد*|يشدد|تشدد الإجراءات|القيود|الرقابة|العقوبات|الحراسة",  # "tightened"
-        "رأى|رأت|يرى|ترى النور",                       # "saw the light" (was launched)
-        "أن|كي|حتى ترى",                               # "that you see"
-        _WORRYING[0], _WORRYING[1],                    # "is worrying": the writer's evaluation
-        "رد فعل*",                                     # "reaction"
-    ),
-    "attribution_marker": (
-        "فحسب", "حسب|بحسب الحاجة|الأصول|الطلب|الظروف|الأولوية",   # "only"; "as needed", "duly"
-        "وفق|وفقا|طبقا القانون|للقانون|الدستور|للدستور|المعايير|للمعايير|الجدول|للجدول|الخطة|للخطة",
-    ),
-    "denial": ("رفض*|يرفض*|ترفض* … الرد|التعليق",),    # "declined to comment (on the accusations)"
-    "forecast": ("يتوقع|يرجح أن*",                       # impersonal: counted as a hedge instead
-                 "فاق*|فاقت|تفوق|يفوق|تجاوز*|دون … التوقعات"),  # "beat expectations": a result
-    "hedge": ("كان* … قد",),                             # pluperfect: كانت الوزارة قد تعهدت
-    "evaluative": ("الدوري|دوري|الدرجة الممتاز|الممتازة",),   # the Premier League's name
-}
-
-# Negators whose scope covers the next word: لم/لا/لن (+ و/ف), عدم, دون أن / بدون أن / من دون أن,
-# امتنع (الوزير) عن ("refrained from"),
-# optionally through an auxiliary (لم يتم الكشف، لم يعد ينفي، لم يكن ينكر).
-_NEGATED = re.compile(r"(?<!\w)(?:[وف]?(?:لم|لا|لن|عدم)|[وف]?(?:ب|من\s+)?دون\s+ان"
-                      r"|[وف]?(?:امتنع|امتنعت|امتنعوا|يمتنع|تمتنع)(?:\s+\S+){0,3}\s+عن)"
-                      r"(?:\s+(?:يتم|تتم|يعد|تعد|يكن|تكن))?\s+$")
-
-# Headline frame: up to five words, a colon, content. The head may not hold digits (10:30) or sentence
-# punctuation. Section labels are not sources, and headlines do not open with a conjunction, so a head
-# like "والنتيجة معروفة:" (و/ف + article) is a sentence's own colon. (A dateline written "بيروت: ..."
-# cannot be told apart from a source.)
-_COLON_FRAME = re.compile(r"^(?P<head>[^:\"؟?!.،,;؛\d]{2,60}?)\s*:\s*\S")
-_COLON_LABELS = frozenset(normalize(w) for w in (
-    "عاجل", "تحديث", "فيديو", "بالفيديو", "صور", "بالصور", "شاهد", "إنفوجراف", "إنفوغراف", "رأي",
-    "تحليل", "مقال", "تقرير", "خاص", "حصري", "مباشر", "متابعة", "اقرأ أيضا", "ملاحظة", "تنويه",
-    "تصحيح", "المصدر", "بقلم", "تحرير", "إعداد", "ترجمة", "تصوير", "التاريخ", "المكان", "الساعة",
-    "تحقيق", "حوار", "افتتاحية", "كاريكاتير", "قراءة"))
-# A head holding one of these introduces a list ("وتشمل الإجراءات: ..."), not a source's words.
-_COLON_LIST_WORDS = frozenset(normalize(w) for w in (
-    "تشمل", "وتشمل", "يشمل", "ويشمل", "تتضمن", "وتتضمن", "يتضمن", "ويتضمن", "التالي", "التالية",
-    "الآتي", "الآتية", "يلي", "منها", "ومنها", "أبرزها", "وأبرزها", "هي", "وهي", "هو", "وهو", "مثل"))
-_QUOTE = re.compile(r'"[^"]*"')
-
+from araclaim.train.text import normalize
 
 # --------------------------------------------------------------------------------------------------
 # Compilation
@@ -357,7 +67,7 @@ def _entry(entry: str) -> str:
     return out
 
 
-def _compile(group: _Group) -> re.Pattern:
+def _compile(group: Group) -> re.Pattern:
     if group.kind == "regex":
         return re.compile(group.entries[0])
     body = "|".join(sorted((_entry(e) for e in group.entries), key=len, reverse=True))
@@ -377,7 +87,7 @@ class _Matcher:
     that Python's `re` tries entry by entry at every word start. Sub-patterns are compiled on first use.
     """
 
-    def __init__(self, group: _Group):
+    def __init__(self, group: Group):
         self.group = group
         self.pattern = _compile(group)
         if group.kind == "regex":
@@ -414,7 +124,7 @@ class _Matcher:
 
 
 _PATTERNS = {f: tuple(_Matcher(g) for g in groups) for f, groups in LEXICON.items()}
-_EXCLUSIONS = {f: _compile(_phrase(*entries)) for f, entries in EXCLUDE.items()}
+_EXCLUSIONS = {f: _compile(phrase(*entries)) for f, entries in EXCLUDE.items()}
 _PROCLITICS = 4   # longest proclitic run before a first word: و/ف + ب/ك + ال (وبال)
 _KEY = 3          # first-word spellings are indexed by their first 3 characters
 
@@ -493,7 +203,7 @@ def _lexical_hits(t: str, feature: str, candidates: dict | None = None) -> list[
 
 def _negator(t: str, hit: _Hit) -> re.Match | None:
     """The negator right before a hit, if any."""
-    return _NEGATED.search(t, 0, hit.start)
+    return NEGATED.search(t, 0, hit.start)
 
 
 def _split_negated(t: str, denials: list[_Hit]) -> tuple[list[_Hit], list[_Hit]]:
@@ -511,20 +221,20 @@ def _split_negated(t: str, denials: list[_Hit]) -> tuple[list[_Hit], list[_Hit]]
 def _quote_spans(t: str) -> list[tuple[int, int]]:
     """Quotations of two or more words; an unclosed final quote runs to the end. One quoted word is a
     scare quote or a name, not speech."""
-    spans = [m.span() for m in _QUOTE.finditer(t)]
+    spans = [m.span() for m in QUOTE.finditer(t)]
     if t.count('"') % 2:
         spans.append((t.rfind('"'), len(t)))
     return [(s, e) for s, e in spans if len(t[s:e].strip('"').split()) >= 2]
 
 
 def _colon_frame(t: str) -> list[str]:
-    m = _COLON_FRAME.match(t)
+    m = COLON_FRAME.match(t)
     if not m:
         return []
     head = m.group("head").strip()
     words = head.split()
-    if not 1 <= len(words) <= 5 or head in _COLON_LABELS or words[0] in _COLON_LABELS \
-            or _COLON_LIST_WORDS.intersection(words) or re.match("[وف]ال", words[0]):
+    if not 1 <= len(words) <= 5 or head in COLON_LABELS or words[0] in COLON_LABELS \
+            or COLON_LIST_WORDS.intersection(words) or re.match("[وف]ال", words[0]):
         return []
     return [head + ":"]
 
@@ -533,7 +243,7 @@ def _quote_structure(t: str, hits: dict[str, list[_Hit]], colon: list[str]) -> d
     quotes = _quote_spans(t)
     if not quotes:
         return {}
-    frames = [h for f in _FRAME_FEATURES for h in hits[f]
+    frames = [h for f in FRAME_FEATURES for h in hits[f]
               if not any(s <= h.start < e for s, e in quotes)]
     before = [h.cue for h in frames if any(h.end <= s for s, _ in quotes)]
     after = [h.cue for h in frames if any(h.start >= e for _, e in quotes)]
