@@ -40,7 +40,7 @@ def cmd_eval(args) -> int:
     from araclaim.train.tracking import load_classifier
 
     if args.segmentation:
-        from araclaim.eval.segment import segmentation_report
+        from araclaim.eval.segment_score import segmentation_report
 
         for gold in args.gold or [evaluate.DEFAULT_GOLD]:
             print(segmentation_report(gold))

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from araclaim.eval import report
-from araclaim.eval.harness import Evaluation, MajorityLabeller, RuleLabeller, evaluate, majority_label
+from araclaim.eval.harness import (
+    Evaluation,
+    MajorityLabeller,
+    RuleLabeller,
+    evaluate,
+    majority_label,
+)
 from araclaim.train import atomic, tracking
 from araclaim.train.data import LabelledSet, dataset_name, load_labelled
 from araclaim.train.errors import DataError

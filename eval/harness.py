@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from araclaim.train import calibration, cues, metrics
 from araclaim.train.data import LabelledSet
 from araclaim.train.labels import LABELS

@@ -1,7 +1,9 @@
 """Sentence segmentation and non-sentence detection: one table row per rule, and a floor on the gold article."""
 import pytest
 
-from araclaim.eval.segment import MAX_CHARS, segment, segmentation_report, segmentation_scores, skip_reason, split_sentences
+from araclaim.eval.segment import MAX_CHARS, segment, split_sentences
+from araclaim.eval.segment_score import segmentation_report, segmentation_scores
+from araclaim.eval.skips import skip_reason
 
 from conftest import REPO
 
