@@ -7,7 +7,7 @@ import pytest
 
 from araclaim.eval.cli import main
 from araclaim.train import baseline, context, metrics
-from araclaim.train.config import BaselineConfig, load_config
+from araclaim.train.config import BaselineConfig
 from araclaim.train.data import load_labelled
 from araclaim.train.labels import LABELS
 from araclaim.train.model import Classifier

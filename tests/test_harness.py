@@ -8,12 +8,10 @@ import pytest
 
 from araclaim.eval.cli import main
 from araclaim.eval.harness import MajorityLabeller, RuleLabeller, evaluate, majority_label
-from araclaim.train.config import load_config
 from araclaim.train.data import load_labelled, read_records
 from araclaim.train.labels import LABELS
-from araclaim.train.pipeline import train
 
-from conftest import REPO, shrink, write_jsonl
+from conftest import write_jsonl
 
 
 class FixedLabeller:

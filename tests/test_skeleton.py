@@ -1,16 +1,12 @@
 """End to end on the baseline: config -> MLflow run -> eval by every model reference -> labelled file."""
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from araclaim.eval.cli import main
-from araclaim.train.config import load_config
 from araclaim.train.labels import LABELS
-from araclaim.train.pipeline import train
 
-from conftest import REPO, shrink
 
 
 @pytest.fixture

@@ -9,19 +9,30 @@ configs/*.yaml choose.
 """
 from __future__ import annotations
 
-import difflib
-import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
-
 from araclaim.train.calibration import METHODS as CALIBRATION_METHODS
+from araclaim.train.config_errors import describe
+from araclaim.train.config_files import (  # noqa: F401
+    anchor_data_paths,
+    apply_overrides,
+    override_data_keys,
+    read_yaml,
+)
 from araclaim.train.context import MODES as CONTEXT_MODES
 from araclaim.train.errors import ConfigError
-from araclaim.train.paths import anchored, is_inside_project
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 FAMILIES = ("baseline", "transformer", "ensemble")
 PREPROCESSING = ("arabert", "normalize")
@@ -280,76 +291,6 @@ def _impossible(key: str, value: Any, why: str, fix: str) -> PydanticCustomError
     return PydanticCustomError("cross_field", "{key} {why}", {"key": key, "value": value, "why": why, "fix": fix})
 
 
-# --- pydantic errors as ConfigError: the file, the dotted key, the value, the fix ------------------
-
-_TYPE_NAMES = {"int_type": "int", "int_parsing": "int", "float_type": "float", "float_parsing": "float",
-               "string_type": "str", "bool_type": "bool", "bool_parsing": "bool", "tuple_type": "a list",
-               "list_type": "a list", "literal_error": None}
-_BOUNDS = {"greater_than_equal": "at least {ge}", "greater_than": "more than {gt}", "less_than_equal": "at most {le}",
-           "less_than": "less than {lt}", "too_short": "at least {min_length} character(s) or item(s)"}
-
-
-def _unwrap(annotation: Any) -> Any:
-    """The model class behind `Optional[Model]` / `Annotated[...]`, else the annotation itself."""
-    if typing.get_origin(annotation) is Annotated:
-        return _unwrap(typing.get_args(annotation)[0])
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) is typing.Union and len(args) == 1:
-        return _unwrap(args[0])
-    return annotation
-
-
-def _node(loc: tuple) -> tuple[type[BaseModel] | None, Any]:
-    """(the model that owns the last string in `loc`, that field's FieldInfo or None)."""
-    model, info = Config, None
-    names = [part for part in loc if isinstance(part, str)]
-    for i, name in enumerate(names):
-        info = model.model_fields.get(name)
-        if info is None or i == len(names) - 1:
-            return model, info
-        inner = _unwrap(info.annotation)
-        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
-            return model, info
-        model = inner
-    return model, info
-
-
-def _dotted(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc if isinstance(part, str))
-
-
-def _message(err: dict) -> str:
-    """One pydantic error in the project's words."""
-    kind, loc, value, ctx = err["type"], err["loc"], err.get("input"), err.get("ctx") or {}
-    key = _dotted(loc)
-    model, info = _node(loc)
-    if kind == "extra_forbidden":
-        prefix, name = key.rpartition(".")[0], key.rpartition(".")[2]
-        prefix = f"{prefix}." if prefix else ""
-        lower = {known.lower(): known for known in model.model_fields}
-        close = difflib.get_close_matches(name.lower(), lower, n=1, cutoff=0.5)
-        hint = f"did you mean '{prefix}{lower[close[0]]}'?" if close else f"known keys: {', '.join(model.model_fields)}"
-        return f"unknown key '{key}'; {hint}"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"{key or 'config'} must be a mapping of keys, got {value!r}"
-    if kind == "cross_field":
-        full = f"{key}.{ctx['key']}" if key else ctx["key"]
-        return f"{full} = {ctx['value']!r} {ctx['why']}; {ctx['fix']}"
-    if kind == "bad_value":
-        return f"{key} = {value!r} {ctx['why']}; {ctx['fix']}"
-    fix = (info.json_schema_extra or {}).get("fix") if info is not None else None
-    if kind in _TYPE_NAMES and kind != "literal_error":
-        want = _TYPE_NAMES[kind]
-        quoted = " (write numbers without quotes)" if isinstance(value, str) and want in ("int", "float") else ""
-        default = f"; e.g. {info.default!r}" if info is not None and info.default is not None else ""
-        return f"{key} = {value!r} should be {want}, got {type(value).__name__}{quoted}{default}"
-    if kind in _BOUNDS and not fix:
-        fix = _BOUNDS[kind].format(**ctx)
-    if kind == "literal_error" and not fix:
-        fix = f"one of {ctx.get('expected')}"
-    return f"{key} = {value!r} is impossible; use {fix or err['msg'].lower()}"
-
-
 def _validate(raw: Any, source: str) -> Config:
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of keys")
@@ -357,87 +298,7 @@ def _validate(raw: Any, source: str) -> Config:
         return Config.model_validate(raw)
     except ValidationError as exc:
         # every problem at once, one line each, so a config is fixed in one pass
-        raise ConfigError("\n".join(f"{source}: {_message(err)}" for err in exc.errors())) from None
-
-
-# --- files and overrides ----------------------------------------------------------------------
-
-def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict:
-    if not path.is_file():
-        raise ConfigError(f"config file {path} not found (configs live in configs/*.yaml)")
-    if path.resolve() in chain:
-        raise ConfigError(f"{path}: 'extends' loops back to itself")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys")
-    if not is_inside_project(path):
-        raw = _anchor_data_paths(raw, None, path.resolve().parent)
-    parent = raw.pop("extends", None)
-    if parent is None:
-        return raw
-    base = _read_yaml(path.parent / parent, chain + (path.resolve(),))
-    return _merge(base, raw)
-
-
-def _merge(base: dict, over: dict) -> dict:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _anchor_data_paths(raw: dict, keys: set[str] | None, base: Path) -> dict:
-    """`raw` with the relative paths of its `data` section (only `keys` of it, when given) made absolute
-    against `base`, so they no longer depend on where the command runs."""
-    data = raw.get("data")
-    if not isinstance(data, dict):
-        return raw
-    fixed = {}
-    for key, value in data.items():
-        if keys is not None and key not in keys:
-            fixed[key] = value
-        elif isinstance(value, str):
-            fixed[key] = anchored(value, base)
-        elif isinstance(value, list):
-            fixed[key] = [anchored(v, base) if isinstance(v, str) else v for v in value]
-        else:
-            fixed[key] = value
-    return {**raw, "data": fixed}
-
-
-def _override_data_keys(overrides) -> set[str] | None:
-    """The `data` keys that `--set` overrides name (None: the whole section)."""
-    keys: set[str] = set()
-    for item in overrides:
-        key = item.split("=", 1)[0].strip()
-        if key == "data":
-            return None
-        if key.startswith("data."):
-            keys.add(key.split(".")[1])
-    return keys
-
-
-def apply_overrides(raw: dict, overrides: list[str] | tuple[str, ...]) -> dict:
-    """Apply `a.b=value` strings (value parsed as YAML) to a raw config dict."""
-    raw = _merge({}, raw)
-    for item in overrides:
-        if "=" not in item:
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set transformer.epochs=2")
-        key, text = item.split("=", 1)
-        node = raw
-        parts = key.strip().split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f"--set {item!r}: '{part}' is not a section")
-        node[parts[-1]] = yaml.safe_load(text)
-    return raw
+        raise ConfigError("\n".join(f"{source}: {describe(err, Config)}" for err in exc.errors())) from None
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
@@ -448,13 +309,13 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     2.0
     """
     path = Path(path)
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     raw.setdefault("name", path.stem)
     source = str(path) + (f" (with --set {' '.join(overrides)})" if overrides else "")
     raw = apply_overrides(raw, overrides)
-    keys = _override_data_keys(overrides)
+    keys = override_data_keys(overrides)
     if keys is None or keys:  # a path typed on the command line is relative to where the user is
-        raw = _anchor_data_paths(raw, keys, Path.cwd())
+        raw = anchor_data_paths(raw, keys, Path.cwd())
     return _validate(raw, source)
 
 
