@@ -10,7 +10,7 @@ One run prints, side by side:
   baseline, tiny-bert and the ensemble (the select/calibrate/test articles with context, and the same sentences
   --presplit), and for bert-base (random weights, 256 dev sentences, --presplit) at each precision/engine and
   `auto` (bf16 on a CPU without bf16 units: 4 sentences, one pass). "before" rows run the code of
-  --before (a git revision, default f166e8a: the commit before issue 14) from a temporary checkout; every row
+  --before (a git revision, default 088a8bf: main before any issue-14 change) from a temporary checkout; every row
   runs in its own process, so imports and caches do not leak between rows. Transformer rows are also given as
   achieved FLOP/s over the GEMM bound of the precision they ran;
 - start-up: `araclaim label` of one sentence from a run id, warm (second call), before and after;
@@ -26,6 +26,7 @@ Models: the run ids in outputs/demo/{baseline,tiny-bert,ensemble}.run_id (what `
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -343,6 +344,47 @@ def peak_rss(run_id: str, factor: int, tmp: Path) -> tuple[int, float, float]:
 # Main
 # --------------------------------------------------------------------------------------------------
 
+@contextlib.contextmanager
+def _pre_rename_names():
+    """Our pickled types (skops) named as before train/ became araclaim.train (issue 13), while inside."""
+    import araclaim.train
+    import araclaim.train.baseline as baseline
+    import araclaim.train.text as text
+
+    aliases = {"train": araclaim.train, "train.baseline": baseline, "train.text": text}
+    saved = {k: sys.modules.get(k) for k in aliases}
+    sys.modules.update(aliases)
+    baseline.CueFeatures.__module__, text.normalize.__module__ = "train.baseline", "train.text"
+    try:
+        yield
+    finally:
+        baseline.CueFeatures.__module__, text.normalize.__module__ = "araclaim.train.baseline", "araclaim.train.text"
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+
+
+def model_for(src: str, model_dir: Path, tmp: Path) -> Path:
+    """`model_dir`, or for code from before the package rename a copy whose baseline files name our types
+    the old way (same pipeline, same numbers): the "before" rows label with the very same model."""
+    if package_prefix(src) or not any(Path(model_dir).rglob("baseline.skops")):
+        return Path(model_dir)
+    import skops.io
+
+    from araclaim.train.baseline import TRUSTED_TYPES
+
+    copy = tmp / f"before-{Path(model_dir).parent.name}-{Path(model_dir).name}"
+    if not copy.exists():
+        shutil.copytree(model_dir, copy)
+        for f in copy.rglob("baseline.skops"):
+            saved = skops.io.load(f, trusted=list(TRUSTED_TYPES))
+            with _pre_rename_names():
+                f.write_bytes(skops.io.dumps(saved))
+    return copy
+
+
 def before_checkout(rev: str) -> str:
     folder = Path(tempfile.mkdtemp(prefix="araclaim-before-"))
     archive = subprocess.run(["git", "archive", rev, "train", "eval"], cwd=REPO, capture_output=True, check=True).stdout
@@ -353,7 +395,8 @@ def before_checkout(rev: str) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--worker", help=argparse.SUPPRESS)
-    p.add_argument("--before", default="f166e8a", help="git revision of the 'before' rows (default f166e8a)")
+    p.add_argument("--before", default="088a8bf",
+                   help="git revision of the 'before' rows (default 088a8bf: main before any issue-14 change)")
     p.add_argument("--runs", help="baseline=<id>,tiny-bert=<id>,ensemble=<id> (default: outputs/demo/*.run_id)")
     p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     p.add_argument("--repeats", type=int, default=3)
@@ -396,7 +439,8 @@ def main(argv=None) -> int:
     common = {"threads": args.threads, "repeats": args.repeats, "engine": None}
 
     def row(name, model_dir, code, precision, data, inp, engine=None, pairs=False, flops=None, timeout=3600):
-        spec = {**common, "src": before if code == "before" else after, "model": str(model_dir),
+        src = before if code == "before" else after
+        spec = {**common, "src": src, "model": str(model_for(src, model_dir, tmp)),
                 "precision": precision, "data": str(data), "input": inp, "engine": engine}
         out = run_worker(spec, timeout)
         out.update({"name": name, "code": code, "precision": precision if not engine else f"{precision}/{engine}",
