@@ -16,7 +16,7 @@ import numpy as np
 
 from araclaim.train import atomic, calibration, context, metrics, precision, tracking
 from araclaim.train.config import Config, flatten, to_yaml
-from araclaim.train.data import MAX_PROBLEMS_SHOWN, LabelledSet, load_labelled, load_many
+from araclaim.train.data import MAX_PROBLEMS_SHOWN, LabelledSet, load_labelled, load_many, to_hf_dataset_dict
 from araclaim.train.datacheck import leak_problems
 from araclaim.train.errors import AraclaimError, ConfigError, DataError
 from araclaim.train.model import Classifier, fit_prior_adjustment
@@ -41,6 +41,11 @@ class Splits:
     def reported(self) -> list[LabelledSet]:
         """Every scored split, in display order (decision splits first, then the reported ones)."""
         return [s for s in (self.dev, self.select, self.calibrate, self.test, *self.gold) if s is not None]
+
+    def to_hf(self):
+        """Every split as one `datasets.DatasetDict` (train, dev, select, calibrate, test, then each gold set
+        under its name); data.to_hf_dataset says what the columns are."""
+        return to_hf_dataset_dict([("train", self.train), *((s.name, s) for s in self.reported())])
 
 
 @dataclass(frozen=True)
