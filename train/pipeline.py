@@ -131,14 +131,12 @@ def score_split(clf: Classifier, data: LabelledSet, with_ci: bool, seed: int = 0
 
 
 def _log_data(splits: Splits) -> None:
-    for path in splits.train.paths or (splits.train.path,):
-        tracking.log_dataset(path, "training", f"train:{Path(path).parent.name}/{Path(path).name}")
-    for data, role in ((splits.dev, "validation"), (splits.select, "selection"),
-                       (splits.calibrate, "calibration"), (splits.test, "test")):
+    hf = splits.to_hf()
+    roles = [("training", splits.train), ("validation", splits.dev), ("selection", splits.select),
+             ("calibration", splits.calibrate), ("test", splits.test), *(("evaluation", g) for g in splits.gold)]
+    for role, data in roles:
         if data is not None:
-            tracking.log_dataset(data.path, role, data.name)
-    for gold in splits.gold:
-        tracking.log_dataset(gold.path, "evaluation", gold.name)
+            tracking.log_dataset(hf[data.name], data.paths or (data.path,), role, data.name)
 
 
 def _score_all(clf: Classifier, splits: Splits, seed: int) -> dict[str, dict]:
