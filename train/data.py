@@ -6,6 +6,7 @@ not sentences `skip`. Every problem is reported as ``file:line: what is wrong (f
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -180,7 +181,7 @@ def to_hf_dataset(data: LabelledSet, split: str | None = None):
     Built from our validated records, never by `load_dataset`: the JSONL files stay the source of truth and
     their checks stay ours. `split` names the Dataset's split (the role, e.g. "select").
     """
-    datasets = _offline_datasets()
+    datasets = offline_datasets()
     rows = [{"text": e.text, "label": e.label, "alt_label": e.alt_label,
              "article": None if e.extra.get("article") is None else str(e.extra["article"]),
              "index": _index(e)} for e in data.examples]
@@ -194,13 +195,13 @@ def to_hf_dataset_dict(named: list[tuple[str, LabelledSet]]):
     if clashes:
         raise DataError(f"data files share a split name: {', '.join(clashes)}; rename one of them (a held-out "
                         "split is named after its file)")
-    datasets = _offline_datasets()
+    datasets = offline_datasets()
     return datasets.DatasetDict({name: to_hf_dataset(data, name) for name, data in named})
 
 
 def hf_features():
     """The columns of every split: `label` is a ClassLabel whose names are LABELS, in their fixed order."""
-    datasets = _offline_datasets()
+    datasets = offline_datasets()
     return datasets.Features({
         "text": datasets.Value("string"), "label": datasets.ClassLabel(names=list(LABELS)),
         "alt_label": datasets.Value("string"), "article": datasets.Value("string"),
@@ -215,13 +216,27 @@ def _index(example: Example) -> int | None:
                     "as a whole number (1, 2, ...) or left out")
 
 
-def _offline_datasets():
+def offline_datasets():
     """The `datasets` package, imported with the hub switched off (unless the environment says otherwise):
     every dataset here is built from local records, and nothing may try the network."""
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     import datasets
 
     return datasets
+
+
+@contextlib.contextmanager
+def quiet_datasets():
+    """`datasets` (as offline_datasets) with its progress bars off inside the block, as they were after it: our
+    maps run in memory in moments, and a bar per split would only bury the log."""
+    datasets = offline_datasets()
+    was_off = datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()
+    try:
+        yield datasets
+    finally:
+        if not was_off:
+            datasets.enable_progress_bars()
 
 
 def dataset_name(path: str | Path) -> str:
