@@ -201,3 +201,24 @@ def test_two_held_out_files_with_one_split_name_are_refused(tmp_path):
     two = load_labelled(write_jsonl(tmp_path / "b" / "test.jsonl", [GOOD]))
     with pytest.raises(DataError, match="share a split name"):
         to_hf_dataset_dict([("test", one), ("test", two)])
+
+
+def test_the_dataset_dict_and_its_mlflow_record_need_no_network(tiny_data, monkeypatch):
+    import socket
+
+    import mlflow
+
+    from araclaim.train.config import load_config
+    from araclaim.train.pipeline import load_splits
+
+    from conftest import shrink
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    hf = load_splits(load_config(REPO / "configs/baseline.yaml", shrink(tiny_data))).to_hf()
+    entry = mlflow.data.from_huggingface(hf["train"], path="json", data_files={"train": [str(tiny_data["train"])]},
+                                         targets="label", name="train")
+    assert entry.digest and entry.profile["num_rows"] == hf["train"].num_rows

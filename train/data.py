@@ -217,8 +217,12 @@ def _index(example: Example) -> int | None:
 
 
 def offline_datasets():
-    """The `datasets` package, imported with the hub switched off (unless the environment says otherwise):
-    every dataset here is built from local records, and nothing may try the network."""
+    """The `datasets` package with its hub switched off (unless the environment says otherwise).
+
+    Our datasets are built from validated local records (`from_list`, `map`), which never reach the network;
+    HF_DATASETS_OFFLINE keeps any later `load_dataset` in the process local too, when `datasets` (which
+    transformers' Trainer imports) reads it here first.
+    """
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     import datasets
 
