@@ -156,3 +156,69 @@ def test_leak_between_article_splits_but_not_between_training_files(tmp_path):
     problems = check_paths([str(data)])
     assert any("test.jsonl" in p and "leak" in p for p in problems)
     assert not any("data/train.jsonl" in p.split(":")[0] and "articles/train.jsonl" in p for p in problems)
+
+
+def test_splits_load_into_a_dataset_dict_with_a_class_label(tiny_data):
+    from araclaim.train.config import load_config
+    from araclaim.train.labels import LABEL2ID, LABELS
+    from araclaim.train.pipeline import load_splits
+
+    from conftest import shrink
+
+    splits = load_splits(load_config(REPO / "configs/baseline.yaml", shrink(tiny_data)))
+    hf = splits.to_hf()
+    assert list(hf) == ["train", "dev", "select", "calibrate", "test", "gold_article"]
+    for name, dataset in hf.items():
+        assert dataset.column_names == ["text", "label", "alt_label", "article", "index"], name
+        assert dataset.features["label"].names == list(LABELS)
+        assert dataset.split == name and dataset.cache_files == []  # in memory: nothing written to any cache
+    rows = {name: [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+            for name, path in tiny_data.items()}
+    # the two training files as one split, in file order; skip rows are left out as in LabelledSet
+    assert hf["train"]["text"][:] == [r["text"] for r in rows["train"] + rows["articles_train"]]
+    gold = [r for r in rows["gold"] if r["label"] != "skip"]
+    assert hf["gold_article"].num_rows == len(gold) == len(rows["gold"]) - 1
+    assert hf["gold_article"]["label"][:] == [LABEL2ID[r["label"]] for r in gold]  # ids are the models' ids
+    assert hf["gold_article"]["alt_label"][:] == [r.get("alt_label") for r in gold]
+    assert hf["gold_article"][0]["alt_label"] == "opinion"
+    assert hf["select"][0]["article"] == rows["select"][0]["article"] and hf["select"]["index"][:4] == [1, 2, 3, 4]
+    assert hf["dev"][0]["article"] is None and hf["dev"][0]["index"] is None  # sentence files have neither
+
+
+def test_a_non_integer_index_is_named_with_file_line_and_key(tmp_path):
+    from araclaim.train.data import to_hf_dataset
+
+    path = write_jsonl(tmp_path / "a.jsonl", [{**GOOD, "article": "x", "index": 1},
+                                             {"id": "b", "text": "نص", "label": "opinion", "article": "x", "index": "2"}])
+    with pytest.raises(DataError, match=rf"{path}:2: 'index' is '2'; it must be"):
+        to_hf_dataset(load_labelled(path))
+
+
+def test_two_held_out_files_with_one_split_name_are_refused(tmp_path):
+    from araclaim.train.data import to_hf_dataset_dict
+
+    one = load_labelled(write_jsonl(tmp_path / "a" / "test.jsonl", [GOOD]))
+    two = load_labelled(write_jsonl(tmp_path / "b" / "test.jsonl", [GOOD]))
+    with pytest.raises(DataError, match="share a split name"):
+        to_hf_dataset_dict([("test", one), ("test", two)])
+
+
+def test_the_dataset_dict_and_its_mlflow_record_need_no_network(tiny_data, monkeypatch):
+    import socket
+
+    import mlflow
+
+    from araclaim.train.config import load_config
+    from araclaim.train.pipeline import load_splits
+
+    from conftest import shrink
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    hf = load_splits(load_config(REPO / "configs/baseline.yaml", shrink(tiny_data))).to_hf()
+    entry = mlflow.data.from_huggingface(hf["train"], path="json", data_files={"train": [str(tiny_data["train"])]},
+                                         targets="label", name="train")
+    assert entry.digest and entry.profile["num_rows"] == hf["train"].num_rows

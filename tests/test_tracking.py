@@ -145,3 +145,29 @@ def test_a_runs_model_is_downloaded_once_and_then_loaded_without_mlflow(trained_
     texts = ["نفت الوزارة صحة التقارير", "قال الوزير إن الخطة جاهزة"]
     assert (uri2, run_id2) == (uri, run_id)
     assert (again.predict_proba(texts) == clf.predict_proba(texts)).all()
+
+
+def test_a_runs_dataset_inputs_come_from_the_hugging_face_splits(trained_baseline):
+    import mlflow
+
+    from araclaim.train.pipeline import load_splits
+
+    result, data = trained_baseline
+    splits = load_splits(load_config(REPO / "configs/baseline.yaml", shrink(data, "shared-baseline")))
+    hf = splits.to_hf()
+    inputs = {i.dataset.name: i for i in mlflow.get_run(result.run_id).inputs.dataset_inputs}
+    assert set(inputs) == set(hf)  # train (both files), dev, select, calibrate, test, gold_article
+    roles = {"train": "training", "dev": "validation", "select": "selection", "calibrate": "calibration",
+             "test": "test", "gold_article": "evaluation"}
+    files = {"train": [data["train"], data["articles_train"]], "gold_article": [data["gold"]],
+             **{name: [data[name]] for name in ("dev", "select", "calibrate", "test")}}
+    for name, entry in inputs.items():
+        dataset = entry.dataset
+        assert dataset.source_type == "hugging_face", name
+        assert dataset.digest == mlflow.data.from_huggingface(hf[name]).digest, name  # the validated rows
+        source = json.loads(dataset.source)
+        assert (source["path"], source["split"]) == ("json", name)
+        assert source["data_files"] == {name: [str(p.resolve()) for p in files[name]]}, name
+        assert [c["name"] for c in json.loads(dataset.schema)["mlflow_colspec"]] == hf[name].column_names
+        assert json.loads(dataset.profile)["num_rows"] == hf[name].num_rows
+        assert {t.key: t.value for t in entry.tags}["mlflow.data.context"] == roles[name]

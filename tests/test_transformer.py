@@ -183,12 +183,54 @@ def test_saved_model_reloads_with_identical_probabilities(tiny_data, tmp_path, c
         import torch
 
         model = reloaded.backend.model
-        batch = transformer._Collator(reloaded.backend.tokenizer)(transformer._encode(reloaded.backend.tokenizer, PROBE[:1], "normalize",
-                                                              32, True).rows)
+        from datasets import Dataset
+
+        inputs = transformer.tokenise(Dataset.from_dict({"text": PROBE[:1]}), reloaded.backend.tokenizer, cfg.transformer)
+        batch = transformer._Collator(reloaded.backend.tokenizer)(list(inputs))
         with torch.inference_mode():
             base = model(**batch).logits
             batch["cue_features"] = batch["cue_features"] + 1
             assert not torch.allclose(base, model(**batch).logits)
+
+
+def hand_encoded(tokenizer, data, tcfg, k: int) -> list[dict]:
+    """The rows the former hand encoding (`_encode`) gave: infer.encode over the whole split at once, with
+    joined article contexts as first segments, cue features of the raw sentence, and label ids."""
+    from araclaim.train import cues, infer
+    from araclaim.train.labels import LABEL2ID
+    from araclaim.train.text import PREPROCESSORS
+
+    prep = PREPROCESSORS[tcfg.preprocess]
+    contexts = [" ".join(prep(s) for s in row) for row in data.contexts(k)] if k else None
+    enc = infer.encode(tokenizer, [prep(t) for t in data.texts], contexts, tcfg.max_length)
+    rows = [{key: enc[key][i] for key in enc} for i in range(len(data.texts))]
+    for row, text, label in zip(rows, data.texts, data.labels):
+        if tcfg.cue_fusion:
+            row["cue_features"] = [float(v) for v in cues.extract(text)]
+        row["labels"] = LABEL2ID[label]
+    return rows
+
+
+@pytest.mark.parametrize("extra", [["context=none", "transformer.cue_fusion=false"],
+                                   ["context=previous", "transformer.cue_fusion=true"],
+                                   ["context=window", "context_size=3", "transformer.max_length=48"]])
+def test_dataset_map_encodes_exactly_as_the_hand_encoding(tiny_data, extra):
+    from araclaim.train import context
+
+    cfg = load_config(REPO / "configs/tiny-bert.yaml", shrink(tiny_data) + TINY_BERT + extra)
+    splits, k = load_splits(cfg), context.window_size(cfg.context, cfg.context_size)
+    hf = splits.to_hf()
+    tokenizer = transformer.train_tokenizer(splits.train.texts, 300, cfg.transformer.max_length)
+    inputs = {}
+    for name, data in (("train", splits.train), ("select", splits.select), ("gold_article", splits.gold[0])):
+        # batches of 3 cut the 4-sentence articles: a row's context must not depend on where its batch starts
+        inputs[name] = transformer.tokenise(hf[name], tokenizer, cfg.transformer, data.contexts(k) if k else None,
+                                            batch_size=3)
+        assert list(inputs[name]) == hand_encoded(tokenizer, data, cfg.transformer, k), name
+        assert inputs[name].cache_files == []  # tokenised in memory: nothing written beside the data or in a cache
+    pairs = [row for row in inputs["select"] if 1 in row["token_type_ids"]]
+    assert bool(pairs) == bool(k)  # with context, sentences after an article's first are (context, sentence) pairs
+    assert max(len(row["input_ids"]) for row in inputs["select"]) <= cfg.transformer.max_length
 
 
 def test_tiny_bert_learns_only_from_training_text(workdir, tiny_data):

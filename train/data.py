@@ -6,8 +6,10 @@ not sentences `skip`. Every problem is reported as ``file:line: what is wrong (f
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,6 +172,75 @@ def load_many(paths: tuple[str, ...] | list[str], name: str, *, allow_skip: bool
     return LabelledSet(name=name, path=parts[0].path, examples=tuple(e for p in parts for e in p.examples),
                        skipped=tuple(e for p in parts for e in p.skipped), digest=digest,
                        paths=tuple(p.path for p in parts))
+
+
+def to_hf_dataset(data: LabelledSet, split: str | None = None):
+    """The set as a `datasets.Dataset` (in memory, no cache files): text, label as a `ClassLabel` over LABELS
+    (ids are the models' label ids), alt_label, article and index (None where the file has no such key).
+
+    Built from our validated records, never by `load_dataset`: the JSONL files stay the source of truth and
+    their checks stay ours. `split` names the Dataset's split (the role, e.g. "select").
+    """
+    datasets = offline_datasets()
+    rows = [{"text": e.text, "label": e.label, "alt_label": e.alt_label,
+             "article": None if e.extra.get("article") is None else str(e.extra["article"]),
+             "index": _index(e)} for e in data.examples]
+    return datasets.Dataset.from_list(rows, features=hf_features(), split=split)
+
+
+def to_hf_dataset_dict(named: list[tuple[str, LabelledSet]]):
+    """Sets as one `datasets.DatasetDict`, one split per (name, set): train, dev, select, ..., gold_article."""
+    names = [name for name, _ in named]
+    clashes = [f"{data.path} ({name})" for name, data in named if names.count(name) > 1]
+    if clashes:
+        raise DataError(f"data files share a split name: {', '.join(clashes)}; rename one of them (a held-out "
+                        "split is named after its file)")
+    datasets = offline_datasets()
+    return datasets.DatasetDict({name: to_hf_dataset(data, name) for name, data in named})
+
+
+def hf_features():
+    """The columns of every split: `label` is a ClassLabel whose names are LABELS, in their fixed order."""
+    datasets = offline_datasets()
+    return datasets.Features({
+        "text": datasets.Value("string"), "label": datasets.ClassLabel(names=list(LABELS)),
+        "alt_label": datasets.Value("string"), "article": datasets.Value("string"),
+        "index": datasets.Value("int32")})
+
+
+def _index(example: Example) -> int | None:
+    value = example.extra.get("index")
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise DataError(f"{example.where}: 'index' is {value!r}; it must be the sentence's position in its article "
+                    "as a whole number (1, 2, ...) or left out")
+
+
+def offline_datasets():
+    """The `datasets` package with its hub switched off (unless the environment says otherwise).
+
+    Our datasets are built from validated local records (`from_list`, `map`), which never reach the network;
+    HF_DATASETS_OFFLINE keeps any later `load_dataset` in the process local too, when `datasets` (which
+    transformers' Trainer imports) reads it here first.
+    """
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    import datasets
+
+    return datasets
+
+
+@contextlib.contextmanager
+def quiet_datasets():
+    """`datasets` (as offline_datasets) with its progress bars off inside the block, as they were after it: our
+    maps run in memory in moments, and a bar per split would only bury the log."""
+    datasets = offline_datasets()
+    was_off = datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()
+    try:
+        yield datasets
+    finally:
+        if not was_off:
+            datasets.enable_progress_bars()
 
 
 def dataset_name(path: str | Path) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 
 from araclaim.train import atomic, calibration, context, metrics, precision, tracking
 from araclaim.train.config import Config, flatten, to_yaml
-from araclaim.train.data import MAX_PROBLEMS_SHOWN, LabelledSet, load_labelled, load_many
+from araclaim.train.data import MAX_PROBLEMS_SHOWN, LabelledSet, load_labelled, load_many, to_hf_dataset_dict
 from araclaim.train.datacheck import leak_problems
 from araclaim.train.errors import AraclaimError, ConfigError, DataError
 from araclaim.train.model import Classifier, fit_prior_adjustment
@@ -41,6 +41,11 @@ class Splits:
     def reported(self) -> list[LabelledSet]:
         """Every scored split, in display order (decision splits first, then the reported ones)."""
         return [s for s in (self.dev, self.select, self.calibrate, self.test, *self.gold) if s is not None]
+
+    def to_hf(self):
+        """Every split as one `datasets.DatasetDict` (train, dev, select, calibrate, test, then each gold set
+        under its name); data.to_hf_dataset says what the columns are."""
+        return to_hf_dataset_dict([("train", self.train), *((s.name, s) for s in self.reported())])
 
 
 @dataclass(frozen=True)
@@ -126,14 +131,12 @@ def score_split(clf: Classifier, data: LabelledSet, with_ci: bool, seed: int = 0
 
 
 def _log_data(splits: Splits) -> None:
-    for path in splits.train.paths or (splits.train.path,):
-        tracking.log_dataset(path, "training", f"train:{Path(path).parent.name}/{Path(path).name}")
-    for data, role in ((splits.dev, "validation"), (splits.select, "selection"),
-                       (splits.calibrate, "calibration"), (splits.test, "test")):
+    hf = splits.to_hf()
+    roles = [("training", splits.train), ("validation", splits.dev), ("selection", splits.select),
+             ("calibration", splits.calibrate), ("test", splits.test), *(("evaluation", g) for g in splits.gold)]
+    for role, data in roles:
         if data is not None:
-            tracking.log_dataset(data.path, role, data.name)
-    for gold in splits.gold:
-        tracking.log_dataset(gold.path, "evaluation", gold.name)
+            tracking.log_dataset(hf[data.name], data.paths or (data.path,), role, data.name)
 
 
 def _score_all(clf: Classifier, splits: Splits, seed: int) -> dict[str, dict]:

@@ -265,3 +265,6 @@ def _ab_pad(text: str) -> str:
     text = _AB_PAD.sub(r" \1 ", text)
     text = _AB_NUM_WORD.sub(r" \1 \2 ", text)
     return _AB_WORD_NUM.sub(r" \1 \2 ", text)
+
+
+PREPROCESSORS = {"arabert": arabert_preprocess, "normalize": normalize}  # transformer.preprocess -> function

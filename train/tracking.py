@@ -6,7 +6,6 @@ defined once here and every run of every family is comparable column by column i
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -179,16 +178,21 @@ def _family_tag(cfg) -> str:
     return cfg.family
 
 
-def log_dataset(path: str | Path, context: str, name: str) -> None:
-    """Record a data file as an MLflow dataset input (with its digest) under `context`."""
-    import mlflow
-    import pandas as pd
+def log_dataset(dataset, files, context: str, name: str) -> None:
+    """Record a split as an MLflow dataset input under `context` (training, selection, evaluation, ...).
 
-    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-    frame = pd.DataFrame([{"text": r.get("text", ""), "label": r.get("label", ""), "article": r.get("article") or ""}
-                          for r in rows])
-    dataset = mlflow.data.from_pandas(frame, source=str(Path(path).resolve()), name=name, targets="label")
-    _retry_concurrent(lambda: mlflow.log_input(dataset, context=context))
+    `dataset` is the split as a `datasets.Dataset` (data.to_hf_dataset): the input's digest and schema are
+    computed from it, so they describe exactly the validated rows the run used. Its source names the JSONL
+    `files` it was read from, as the arguments of an offline `datasets.load_dataset("json", data_files=...)`.
+    """
+    import mlflow
+
+    data_files = {str(dataset.split or name): [str(Path(f).resolve()) for f in files]}
+    entry = mlflow.data.from_huggingface(dataset, path="json", data_files=data_files, targets="label", name=name)
+    # schema inference (at log time) hints that int columns cannot hold missing values: label never lacks one
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Hint: Inferred schema contains integer", UserWarning)
+        _retry_concurrent(lambda: mlflow.log_input(entry, context=context))
 
 
 def _retry_concurrent(write, attempts: int = 4):
