@@ -209,11 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 QUIET_ENV = {
-    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
     "TRANSFORMERS_VERBOSITY": "error",
     "MLFLOW_LOGGING_LEVEL": "ERROR",  # mlflow resets its logger level on import
-    "TQDM_DISABLE": "1",  # library progress bars (weight loading); ours is separate
 }
+# Library progress bars (weight loading, training steps, downloads) only where someone watches: a terminal.
+PROGRESS_ENV = {"TQDM_DISABLE": "1", "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
 
 
 @contextlib.contextmanager
@@ -226,11 +226,12 @@ def _quiet_libraries(verbose: bool):
     if verbose:
         yield
         return
-    saved_env = {key: os.environ.get(key) for key in QUIET_ENV}
+    quiet_env = QUIET_ENV if sys.stderr.isatty() else {**QUIET_ENV, **PROGRESS_ENV}
+    saved_env = {key: os.environ.get(key) for key in quiet_env}
     mlflow_logger = logging.getLogger("mlflow")
     saved_level = mlflow_logger.level
     with warnings.catch_warnings():
-        for key, value in QUIET_ENV.items():
+        for key, value in quiet_env.items():
             os.environ.setdefault(key, value)
         mlflow_logger.setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", module=r"mlflow\..*")

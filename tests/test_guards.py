@@ -117,9 +117,9 @@ def test_a_command_leaves_warning_filters_environment_and_loggers_as_it_found_th
     import os
     import warnings
 
-    from araclaim.eval.cli import QUIET_ENV
+    from araclaim.eval.cli import PROGRESS_ENV, QUIET_ENV
 
-    for key in QUIET_ENV:
+    for key in {**QUIET_ENV, **PROGRESS_ENV}:
         monkeypatch.delenv(key, raising=False)
     level = logging.getLogger("mlflow").level
     with warnings.catch_warnings():
@@ -127,5 +127,28 @@ def test_a_command_leaves_warning_filters_environment_and_loggers_as_it_found_th
         assert main(["data", "stats", str(tiny_data["train"])]) == 0
         # FutureWarnings (and the rest) were silenced for the command only, not for whoever called main()
         assert warnings.filters == []
-    assert not set(QUIET_ENV) & set(os.environ)
+    assert not (set(QUIET_ENV) | set(PROGRESS_ENV)) & set(os.environ)
     assert logging.getLogger("mlflow").level == level
+
+
+def test_library_progress_bars_only_on_a_terminal(monkeypatch):
+    """Progress bars (tqdm: training steps, weight loading; MLflow downloads) show on a terminal and stay out of
+    logs and pipes."""
+    import io
+    import os
+    import sys
+
+    from araclaim.eval import cli
+
+    seen = {}
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    for tty in (False, True):
+        monkeypatch.delenv("TQDM_DISABLE", raising=False)
+        monkeypatch.setattr(sys, "stderr", Tty() if tty else io.StringIO())
+        with cli._quiet_libraries(verbose=False):
+            seen[tty] = os.environ.get("TQDM_DISABLE")
+    assert seen == {False: "1", True: None}

@@ -21,6 +21,7 @@ import functools
 import json
 import logging
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -236,7 +237,7 @@ def training_args(tcfg, out_dir: Path, seed: int, precision: str, **overrides) -
         fp16=precision == "fp16",
         dataloader_num_workers=0,  # tokenised in memory already; workers would only add start-up time
         report_to="none",  # MLflow is train/tracking.py's job, fed through on_epoch
-        disable_tqdm=True,
+        disable_tqdm=not sys.stderr.isatty(),  # a progress bar per epoch on a terminal; nothing in logs or pipes
     )
     args.update(overrides)
     return TrainingArguments(**args)
