@@ -37,7 +37,7 @@ def cmd_train(args) -> int:
 
 def cmd_eval(args) -> int:
     from araclaim.eval import evaluate
-    from araclaim.train.tracking import load_classifier
+    from araclaim.train.model_store import load_classifier
 
     if args.segmentation:
         from araclaim.eval.segment_score import segmentation_report

@@ -7,25 +7,25 @@ import io
 from araclaim.eval.report import table
 from araclaim.train import tracking
 
-# (header, MLflow column) in display order; missing columns print as "-".
+# (header, MLflow column) in display order; missing columns print as "-". Metric names: tracking.metric_key.
 COLUMNS = [
     ("run", "tags.mlflow.runName"),
     ("config", "tags.config_name"),
     ("family", "tags.model_family"),
     ("context", "params.context"),
-    ("select_f1", "metrics.select_macro_f1"),
-    ("test_f1", "metrics.test_macro_f1"),
-    ("test_ci_low", "metrics.test_macro_f1_ci_low"),
-    ("test_ci_high", "metrics.test_macro_f1_ci_high"),
-    ("test_ece", "metrics.test_ece"),
-    ("gold_f1", "metrics.gold_article_macro_f1"),
-    ("gold_ci_low", "metrics.gold_article_macro_f1_ci_low"),
-    ("gold_ci_high", "metrics.gold_article_macro_f1_ci_high"),
-    ("train_s", "metrics.train_seconds"),
+    ("select_f1", f"metrics.{tracking.metric_key('select', 'macro_f1')}"),
+    ("test_f1", f"metrics.{tracking.metric_key('test', 'macro_f1')}"),
+    ("test_ci_low", f"metrics.{tracking.metric_key('test', 'macro_f1_ci_low')}"),
+    ("test_ci_high", f"metrics.{tracking.metric_key('test', 'macro_f1_ci_high')}"),
+    ("test_ece", f"metrics.{tracking.metric_key('test', 'ece')}"),
+    ("gold_f1", f"metrics.{tracking.metric_key('gold_article', 'macro_f1')}"),
+    ("gold_ci_low", f"metrics.{tracking.metric_key('gold_article', 'macro_f1_ci_low')}"),
+    ("gold_ci_high", f"metrics.{tracking.metric_key('gold_article', 'macro_f1_ci_high')}"),
+    ("train_s", "metrics.cost/train_seconds"),
     ("run_id", "run_id"),
 ]
 # Ranked by the selection split only: test and gold are shown beside it, never used to order or choose.
-SORT_BY = ["metrics.select_macro_f1"]
+SORT_BY = [f"metrics.{tracking.metric_key('select', 'macro_f1')}"]
 
 
 def _fmt(value) -> str:

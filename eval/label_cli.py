@@ -73,7 +73,7 @@ def _check_args(args) -> tuple[Path, str]:
 def run_label(args) -> int:
     """`araclaim label`: check arguments, load the model once, stream every article through it."""
     out, fmt = _check_args(args)
-    from araclaim.train.tracking import load_classifier
+    from araclaim.train.model_store import load_classifier
 
     clf, uri, _ = load_classifier(args.model)
     with configure_backend(clf, args.precision, args.threads):

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from araclaim.eval.evaluate import _majority  # noqa: E402
 from araclaim.eval.harness import RuleLabeller, evaluate  # noqa: E402
-from araclaim.train import atomic  # noqa: E402
+from araclaim.train import atomic, tracking  # noqa: E402
 from araclaim.train.config import load_config  # noqa: E402
 from araclaim.train.errors import AraclaimError  # noqa: E402
 from araclaim.train.pipeline import load_splits, train  # noqa: E402
@@ -54,11 +54,15 @@ def finished_run(config: str, overrides: list[str], experiment: str) -> dict | N
                               "attributes.status = 'FINISHED'", order_by=["attributes.start_time DESC"])
     for _, run in runs.iterrows():
         if all(str(run.get(f"params.{k}")) in (v, str(yaml.safe_load(v))) for k, v in (o.split("=", 1) for o in overrides)):
-            scores = {split: {k: run.get(f"metrics.{split}_{k}") for k in SPLIT_KEYS
-                              if run.get(f"metrics.{split}_{k}") == run.get(f"metrics.{split}_{k}")}
-                      for split in SETS}
+            scores = {split: _scores(run, split) for split in SETS}
             return {"run_id": run["run_id"], "scores": scores}
     return None
+
+
+def _scores(run, split: str) -> dict[str, float]:
+    """A split's SPLIT_KEYS from a search_runs row (tracking.metric_key names), NaN (not logged) left out."""
+    values = {k: run.get(f"metrics.{tracking.metric_key(split, k)}") for k in SPLIT_KEYS}
+    return {k: v for k, v in values.items() if v == v and v is not None}
 
 
 def run_variant(label: str, config: str, overrides: list[str], experiment: str, train_missing: bool = True) -> dict | None:
@@ -114,7 +118,7 @@ def markdown(rows: list[dict], winner: dict) -> str:
 
 def _review(run_id: str) -> list[dict]:
     """What --review-below would catch on test, for the winning run's model (eval harness)."""
-    from araclaim.train.tracking import load_classifier
+    from araclaim.train.model_store import load_classifier
 
     clf, _, _ = load_classifier(run_id)
     splits = load_splits(load_config("configs/baseline.yaml"))
@@ -124,7 +128,7 @@ def _review(run_id: str) -> list[dict]:
 def _train_seconds(run_id: str) -> float:
     import mlflow
 
-    return mlflow.get_run(run_id).data.metrics.get("train_seconds", float("nan"))
+    return mlflow.get_run(run_id).data.metrics.get("cost/train_seconds", float("nan"))
 
 
 def variants(experiment: str, quick: bool, train_missing: bool) -> list[dict]:

@@ -70,7 +70,7 @@ def model_dir(tmp_path_factory):
 
 def test_a_bug_in_a_model_loader_keeps_its_traceback(model_dir, monkeypatch, tmp_path):
     import araclaim.train.baseline
-    from araclaim.train.tracking import load_classifier
+    from araclaim.train.model_store import load_classifier
 
     def buggy(directory):
         return {}["no such key"]  # stands for a bug in a loader
@@ -86,7 +86,7 @@ def test_a_corrupt_model_is_a_user_error_that_keeps_its_cause(model_dir, tmp_pat
     import shutil
 
     from araclaim.train.errors import ModelLoadError
-    from araclaim.train.tracking import load_classifier
+    from araclaim.train.model_store import load_classifier
 
     broken = tmp_path / "broken"
     shutil.copytree(model_dir, broken)
@@ -103,7 +103,7 @@ def test_the_run_of_a_missing_registered_model_is_an_error_not_none(workdir):
     from mlflow.exceptions import MlflowException
 
     from araclaim.train.errors import ModelLoadError
-    from araclaim.train.tracking import run_id_of
+    from araclaim.train.model_store import run_id_of
 
     with pytest.raises(ModelLoadError, match="cannot find the run of models:/no-such-model@champion") as err:
         run_id_of("models:/no-such-model@champion")

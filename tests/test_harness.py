@@ -93,7 +93,7 @@ def test_eval_metrics_reach_compare(trained, tiny_data, workdir, capsys):
     assert main(["eval", "--model", trained.run_id, "--gold", str(other), "--out", str(workdir / "rep")]) == 0
     import mlflow
 
-    assert "gold_extra_macro_f1" in mlflow.get_run(trained.run_id).data.metrics
+    assert "gold_extra/macro_f1" in mlflow.get_run(trained.run_id).data.metrics
     capsys.readouterr()
     assert main(["compare", "--csv", "--experiment", "shared-baseline"]) == 0
     table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))

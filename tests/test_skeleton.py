@@ -19,12 +19,19 @@ def test_train_logs_complete_run(trained):
     import mlflow
 
     run = mlflow.get_run(trained.run_id)
-    assert run.data.params["family"] == "baseline"
+    assert run.data.params["family"] == run.data.tags["model_family"] == "baseline"
     assert run.data.tags["config_name"] == "baseline" and "git_commit" in run.data.tags
-    for key in ("dev_macro_f1", "gold_article_macro_f1", "gold_article_macro_f1_ci_low",
-                "gold_article_lenient_accuracy", "gold_article_f1_denial", "select_macro_f1", "test_macro_f1", "test_ece", "calibrate_ece_uncalibrated"):
+    # only the keys the baseline reads: no transformer.*, no hub name; the whole config is config.yaml
+    assert not any(k.startswith(("transformer.", "ensemble.", "tracking.")) for k in run.data.params)
+    assert {"baseline.C", "data.select", "calibration.method", "context", "seed"} <= set(run.data.params)
+    for key in ("dev/macro_f1", "gold_article/macro_f1", "gold_article_ci/macro_f1_low",
+                "gold_article/lenient_accuracy", "gold_article_per_class/f1_denial", "select/macro_f1",
+                "test/macro_f1", "test/ece", "calibrate/ece_uncalibrated", "cost/train_seconds"):
         assert key in run.data.metrics, key
-    assert run.data.metrics["dev_macro_f1"] > 0.5  # cues make the tiny set easy; chance is 0.25
+    assert not [k for k in run.data.metrics if "/" not in k]  # every metric is in a UI group
+    assert run.data.metrics["dev/macro_f1"] > 0.5  # cues make the tiny set easy; chance is 0.25
+    note = run.data.tags["mlflow.note.content"]  # the run's description in the UI
+    assert note.startswith("baseline (baseline):") and f"select {trained.scores['select']['macro_f1']:.3f}" in note
     contexts = {i.tags[0].value for i in run.inputs.dataset_inputs}
     assert {"training", "validation", "evaluation"} <= contexts
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(trained.run_id)}

@@ -77,7 +77,7 @@ def assert_same_finished_runs(run_ids: list[str], uri: str) -> None:
     runs = [client.get_run(r) for r in run_ids]
     assert len(set(run_ids)) == len(run_ids) and all(r.info.status == "FINISHED" for r in runs)
     # same config and seed: the same numbers, whichever process wrote first
-    assert len({r.data.metrics["select_macro_f1"] for r in runs}) == 1
+    assert len({r.data.metrics["select/macro_f1"] for r in runs}) == 1
     assert {r.data.params["seed"] for r in runs} == {"13"}
 
 
@@ -103,7 +103,7 @@ def test_train_and_eval_against_a_remote_server(workdir, tiny_data, mlflow_serve
 
     result = train(load_config(REPO / "configs/baseline.yaml", shrink(tiny_data) + ["baseline.min_df=1"]))
     assert mlflow.get_tracking_uri() == mlflow_server
-    assert "gold_article_macro_f1" in mlflow.get_run(result.run_id).data.metrics
+    assert "gold_article/macro_f1" in mlflow.get_run(result.run_id).data.metrics
     assert main(["eval", "--model", result.run_id, "--gold", str(tiny_data["gold"]), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n"] == 8
     assert not (workdir / "mlruns").exists()  # nothing leaked into a local store
@@ -134,7 +134,7 @@ def test_unreachable_server_fails_fast(monkeypatch):
 def test_a_runs_model_is_downloaded_once_and_then_loaded_without_mlflow(trained_baseline, monkeypatch):
     import sys
 
-    from araclaim.train.tracking import load_classifier, model_cache_dir
+    from araclaim.train.model_store import load_classifier, model_cache_dir
 
     result, _ = trained_baseline
     clf, uri, run_id = load_classifier(result.run_id)

@@ -69,11 +69,14 @@ def test_arabert_config_trains_from_a_local_directory(workdir, tiny_data, tmp_pa
 
     client = mlflow.MlflowClient()
     run = client.get_run(result.run_id)
-    assert run.data.tags["model_family"] == "transformer"
-    for key in ("train_loss", "dev_loss", "dev_epoch_macro_f1", "select_loss", "select_epoch_macro_f1"):
+    assert run.data.tags["model_family"] == run.data.params["family"] == "transformer"
+    assert run.data.tags["encoder"] == bert == run.data.params["transformer.name_or_path"]
+    assert not any(k.startswith(("baseline.", "transformer.pretrain")) for k in run.data.params)
+    for key in ("epoch/train_loss", "epoch/dev_loss", "epoch/dev_macro_f1", "epoch/select_loss",
+                "epoch/select_macro_f1"):
         assert [m.step for m in client.get_metric_history(result.run_id, key)] == [1, 2], key
     # the final score, not the last epoch's, is what the runs table shows
-    assert run.data.metrics["dev_macro_f1"] == pytest.approx(result.scores["dev"]["macro_f1"])
+    assert run.data.metrics["dev/macro_f1"] == pytest.approx(result.scores["dev"]["macro_f1"])
 
     # (d) the logged pyfunc model: labels and per-class probabilities, same as the saved directory
     out = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model").predict(pd.DataFrame({"text": PROBE}))
@@ -126,7 +129,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(workdir, tiny_da
     log_metrics = tracking.log_metrics
 
     def crash_in_epoch_two(values, step=None):  # epoch 1's checkpoint exists, epoch 2's does not
-        if step == 2 and "train_loss" in values:
+        if step == 2 and "epoch/train_loss" in values:
             raise Killed
         log_metrics(values, step)
 
@@ -165,9 +168,9 @@ def test_saved_model_reloads_with_identical_probabilities(tiny_data, tmp_path, c
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
-    fine_tune = [m for _, m in epochs if "train_loss" in m]
+    fine_tune = [m for _, m in epochs if "epoch/train_loss" in m]
     assert len(fine_tune) == 2
-    assert {"train_loss", "dev_loss", "dev_epoch_macro_f1", "select_epoch_macro_f1"} <= set(fine_tune[0])
+    assert {"epoch/train_loss", "epoch/dev_loss", "epoch/dev_macro_f1", "epoch/select_macro_f1"} <= set(fine_tune[0])
 
     texts = splits.dev.texts + PROBE
     before = Classifier(backend, "transformer").predict_proba(texts)

@@ -81,15 +81,15 @@ def fit(cfg, splits, run_dir: Path, *, resume: bool, on_epoch) -> EnsembleBacken
     temps = [calibration.fit_temperature(p, cal.labels) for p in probs]
     tempered = [temper(p, t) for p, t in zip(probs, temps)]
     weight = fit_weight(tempered[0], tempered[1], cal.labels, cfg.ensemble.weight_steps)
-    on_epoch({"ensemble_weight_transformer": weight, "temperature_baseline": temps[0],
-              "temperature_transformer": temps[1]})
+    on_epoch({"ensemble/weight_transformer": weight, "ensemble/temperature_baseline": temps[0],
+              "ensemble/temperature_transformer": temps[1]})
     return EnsembleBackend(members, temps, weight)
 
 
 def _transformer_member(cfg, splits, run_dir: Path, resume: bool, on_epoch) -> Classifier:
     """Train the transformer member, or load the one `ensemble.transformer_model` names."""
     if cfg.ensemble.transformer_model:
-        from araclaim.train.tracking import load_classifier
+        from araclaim.train.model_store import load_classifier
 
         member, _, _ = load_classifier(cfg.ensemble.transformer_model, cfg.tracking.uri)
         member.adjust = None  # the ensemble calibrates its members itself

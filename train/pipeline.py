@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from araclaim.train import atomic, calibration, context, metrics, precision, tracking
+from araclaim.train import atomic, calibration, context, metrics, model_store, precision, tracking
 from araclaim.train.config import Config, flatten, to_yaml
 from araclaim.train.data import MAX_PROBLEMS_SHOWN, LabelledSet, load_labelled, load_many, to_hf_dataset_dict
 from araclaim.train.datacheck import leak_problems
@@ -183,7 +183,7 @@ def train(cfg: Config, *, resume: bool = False, runs_dir: str | Path = "outputs"
         raise AraclaimError(f"--resume: no unfinished run of config {cfg.name!r} under {runs_dir}/ (an unfinished "
                             f"run is a folder {cfg.name}-<run id>{PARTIAL}); start without --resume")
     started = time.perf_counter()
-    with tracking.training_run(cfg, to_yaml(cfg), params, previous.run_id if previous else None) as run_id:
+    with tracking.training_run(cfg, to_yaml(cfg), previous.run_id if previous else None) as run_id:
         if previous is None:
             work = runs_dir / f"{cfg.name}-{run_id}{PARTIAL}"
             work.mkdir(parents=True)
@@ -198,16 +198,18 @@ def train(cfg: Config, *, resume: bool = False, runs_dir: str | Path = "outputs"
         clf = Classifier(backend, cfg.family, context_size=max([context.window_size(cfg.context, cfg.context_size),
                                                                 *members]))
         calibrate(clf, cfg, splits.calibrate)
-        tracking.log_metrics({"train_seconds": time.perf_counter() - started})
+        seconds = time.perf_counter() - started
+        tracking.log_metrics({"cost/train_seconds": seconds})
         scores = _score_all(clf, splits, cfg.seed)
         clf.precision_record = precision.measure(clf, splits.select)
-        if clf.precision_record:
-            tracking.log_metrics({f"{splits.select.name}_macro_f1_{m.replace('/', '_')}": v
+        if clf.precision_record:  # one chart group: select macro-F1 per inference mode (fp32/torch, int8/...)
+            tracking.log_metrics({f"precision/{splits.select.name}_macro_f1_{m.replace('/', '_')}": v
                                   for m, v in clf.precision_record["macro_f1"].items()})
         model_dir = clf.save(work / "model")
-        tracking.log_metrics({"model_size_mb": _size_mb(model_dir)})
+        tracking.log_metrics({"cost/model_size_mb": _size_mb(model_dir)})
+        tracking.describe_run(cfg, scores, seconds)
         tracking.log_text(_label_map(clf), "label_map.json")
-        uri = tracking.log_model(model_dir, splits.gold[0].texts if splits.gold else splits.test.texts,
+        uri = model_store.log_model(model_dir, splits.gold[0].texts if splits.gold else splits.test.texts,
                                  cfg.tracking.register_as, cfg.tracking.alias)
         final = _finish(work, runs_dir / f"{cfg.name}-{run_id}")
     return TrainResult(run_id, final / "model", uri, scores)

@@ -190,7 +190,7 @@ class _MaskedPositionsMLM(BertForMaskedLM):
 
 
 class _MlmReport(TrainerCallback):
-    """Per-epoch masked-LM loss to `on_epoch` as `mlm_loss`."""
+    """Per-epoch masked-LM loss to `on_epoch` as `pretrain/mlm_loss`."""
 
     def __init__(self, on_epoch):
         self.on_epoch = on_epoch
@@ -200,4 +200,4 @@ class _MlmReport(TrainerCallback):
             epoch = int(round(state.epoch or 0))
             log.info("masked-LM epoch %d: mlm_loss=%.4f", epoch, logs["loss"])
             if self.on_epoch is not None:
-                self.on_epoch({"mlm_loss": float(logs["loss"])}, step=epoch)
+                self.on_epoch({"pretrain/mlm_loss": float(logs["loss"])}, step=epoch)

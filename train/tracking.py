@@ -1,38 +1,36 @@
-"""Everything MLflow: where runs live, what a run records, and how models come back out.
+"""MLflow runs: where they live, what a run records (params, metric names, description), and reading them back.
 
-No other module imports mlflow, so the tracking layout (metric names, artifact paths, tags) is
-defined once here and every run of every family is comparable column by column in the UI.
+This module and train/model_store.py (logging and loading models) are the only modules that import mlflow,
+besides train/pyfunc.py (the wrapper MLflow loads), so the tracking layout (metric names, artifact paths,
+tags) is defined once here and every run of every family is comparable column by column in the UI.
 """
 from __future__ import annotations
 
 import contextlib
 import os
-import re
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
-import weakref
 from pathlib import Path
 from urllib.parse import urlparse
 
 from araclaim.train import atomic
-from araclaim.train.errors import AraclaimError, ModelLoadError
+from araclaim.train.errors import AraclaimError
+from araclaim.train.paths import PROJECT_ROOT
 
-LOCAL_STORE = Path("mlruns")  # relative to the working directory (the repo root); git-ignored
-MODEL_ARTIFACT = "model"  # name of the logged pyfunc model inside each run
-RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+# The project's own store, in the checkout (git-ignored): the same store from any working directory, so
+# `araclaim ui` run elsewhere opens the runs that `araclaim train` logged, not a new empty store.
+LOCAL_STORE = PROJECT_ROOT / "mlruns"
 
 
 def default_uri() -> str:
-    """$MLFLOW_TRACKING_URI if set, else a SQLite store under ./mlruns (what `araclaim ui` opens)."""
+    """$MLFLOW_TRACKING_URI if set, else the project's SQLite store <repo>/mlruns/mlflow.db (what `araclaim ui` opens)."""
     env = os.environ.get("MLFLOW_TRACKING_URI")
     if env:
         return env
-    return f"sqlite:///{(LOCAL_STORE / 'mlflow.db').resolve()}"
+    return f"sqlite:///{LOCAL_STORE / 'mlflow.db'}"
 
 
 def resolve_uri(configured: str | None) -> str:
@@ -86,7 +84,7 @@ def _init_local_store(uri: str) -> None:
         try:
             MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # builds the schema when new
         except MlflowException as exc:  # e.g. a store from an older MLflow: its message says how to upgrade it
-            raise AraclaimError(f"MLflow store {db}: {_first_line(exc)}") from exc
+            raise AraclaimError(f"MLflow store {db}: {first_line(exc)}") from exc
     _READY.add(uri)
 
 
@@ -141,11 +139,12 @@ def git_state() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def training_run(cfg, config_yaml: str, params: dict[str, str], resume_run_id: str | None = None):
+def training_run(cfg, config_yaml: str, resume_run_id: str | None = None):
     """Start (or, with `resume_run_id`, reopen) a run for `cfg`; yields the run id.
 
-    The run gets params, tags and the resolved config; a resumed run gets them again (the same values: the
-    caller has checked the config is unchanged), since the process it resumes may have died before them.
+    The run gets the params its family reads (run_params), tags and the resolved config; a resumed run gets
+    them again (the same values: the caller has checked the config is unchanged), since the process it resumes
+    may have died before them.
     """
     import mlflow
     from mlflow.exceptions import MlflowException
@@ -159,23 +158,54 @@ def training_run(cfg, config_yaml: str, params: dict[str, str], resume_run_id: s
             except MlflowException as exc:
                 raise AraclaimError(
                     f"--resume: run {resume_run_id} is not in the tracking store {mlflow.get_tracking_uri()} "
-                    f"({_first_line(exc)}); resume with the store it started in (MLFLOW_TRACKING_URI, "
+                    f"({first_line(exc)}); resume with the store it started in (MLFLOW_TRACKING_URI, "
                     "tracking.uri), or start a new run without --resume") from exc
         else:
-            tags = {"config_name": cfg.name, "model_family": _family_tag(cfg), **git_state()}
             active = mlflow.start_run(experiment_id=experiment_id(cfg.tracking.experiment), run_name=cfg.name,
-                                      tags=tags)
+                                      tags=_tags(cfg))
         with active as run:
-            mlflow.log_params(params)
+            mlflow.log_params(run_params(cfg))
             mlflow.log_text(config_yaml, "config.yaml")
             yield run.info.run_id
 
 
-def _family_tag(cfg) -> str:
-    if cfg.family == "transformer":
-        built = cfg.transformer.pretrain is not None
-        return "transformer-tiny" if built else "transformer"
-    return cfg.family
+def _encoder(cfg) -> str | None:
+    """The transformer a run fine-tunes: `tiny-bert` (built from our text) or the hub id / folder; None if none."""
+    if cfg.family == "baseline" or (cfg.family == "ensemble" and cfg.ensemble.transformer_model):
+        return None
+    return "tiny-bert" if cfg.transformer.pretrain is not None else cfg.transformer.name_or_path
+
+
+def run_params(cfg) -> dict[str, str]:
+    """The config keys this run's family reads, as MLflow params (the whole resolved config is config.yaml).
+
+    Every family: name, family, seed, context (context_size with a window), data.*, calibration.*. Baseline:
+    baseline.*. Transformer: transformer.* (pretrain.* for a built tiny BERT, name_or_path otherwise).
+    Ensemble: both members' keys and ensemble.*, or only ensemble.transformer_model when it reuses a member.
+    """
+    from araclaim.train.config import flatten
+
+    flat = flatten(cfg)
+    sections = ["data.", "calibration."]
+    if cfg.family in ("baseline", "ensemble"):
+        sections.append("baseline.")
+    if _encoder(cfg) is not None:
+        sections.append("transformer.")
+    if cfg.family == "ensemble":
+        sections.append("ensemble.")
+    unused = {"transformer.name_or_path" if cfg.transformer.pretrain is not None else "transformer.pretrain"}
+    if cfg.context != "window":
+        unused.add("context_size")
+    return {k: v for k, v in flat.items() if k not in unused and
+            ("." not in k or k.startswith(tuple(sections)))}
+
+
+def _tags(cfg) -> dict[str, str]:
+    tags = {"config_name": cfg.name, "model_family": cfg.family, **git_state()}  # model_family = the family param
+    encoder = _encoder(cfg)
+    if encoder:
+        tags["encoder"] = encoder
+    return tags
 
 
 def log_dataset(dataset, files, context: str, name: str) -> None:
@@ -221,18 +251,54 @@ def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
     mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
 
 
-def score_metrics(prefix: str, scores: dict) -> dict[str, float]:
-    """Flatten a metrics.scores() bundle into MLflow metric names: `<prefix>_macro_f1`, `<prefix>_f1_denial`..."""
-    out = {f"{prefix}_{key}": scores[key] for key in
-           ("accuracy", "macro_f1", "lenient_accuracy", "lenient_macro_f1") if key in scores}
-    for key in ("macro_f1_ci_low", "macro_f1_ci_high", "accuracy_ci_low", "accuracy_ci_high", "ece",
-                "ece_uncalibrated"):
-        if key in scores:
-            out[f"{prefix}_{key}"] = scores[key]
+SPLIT_METRICS = ("macro_f1", "accuracy", "lenient_macro_f1", "lenient_accuracy", "ece", "ece_uncalibrated")
+CI_METRICS = ("macro_f1_ci_low", "macro_f1_ci_high", "accuracy_ci_low", "accuracy_ci_high")
+
+
+def metric_key(split: str, key: str) -> str:
+    """The MLflow name of one score of a split: `<split>/macro_f1`; CI bounds in a group of their own,
+    `<split>_ci/macro_f1_low`. The `/` makes the UI group a split's charts and columns under its name."""
+    if key in CI_METRICS:
+        base, _, end = key.rpartition("_ci_")
+        return f"{split}_ci/{base}_{end}"
+    return f"{split}/{key}"
+
+
+def score_metrics(split: str, scores: dict) -> dict[str, float]:
+    """Flatten a metrics.scores() bundle into MLflow metrics: `<split>/macro_f1`, `<split>_ci/macro_f1_low`,
+    and per-class figures in their own group, `<split>_per_class/f1_denial`."""
+    out = {metric_key(split, k): scores[k] for k in (*SPLIT_METRICS, *CI_METRICS) if k in scores}
     for label, stats in scores.get("per_class", {}).items():
         for stat in ("precision", "recall", "f1"):
-            out[f"{prefix}_{stat}_{label}"] = stats[stat]
+            out[f"{split}_per_class/{stat}_{label}"] = stats[stat]
     return out
+
+
+def describe_run(cfg, scores: dict[str, dict], train_seconds: float) -> str:
+    """Set the active run's description (the UI's "Description" box) to one paragraph: what the run is and
+    its key scores (select, which chooses between runs, then test and gold, only ever reported). Returns it."""
+    import mlflow
+
+    what = {"baseline": "the TF-IDF n-gram + cue-feature logistic regression",
+            "ensemble": "a calibrated ensemble of the baseline and a transformer",
+            "transformer": f"a fine-tuned {_encoder(cfg)} classifier"}[cfg.family]
+    if cfg.family == "transformer" and cfg.transformer.pretrain is not None:
+        what = "a tiny BERT built from the project's own text, then fine-tuned"
+    window = f" ({cfg.context_size} sentences)" if cfg.context == "window" else ""
+    shown = [f"{name} {_f1(s)}" for name, s in scores.items() if name not in ("dev", "calibrate")]
+    text = (f"{cfg.name} ({cfg.family}): {what}, reading article context `{cfg.context}`{window}. "
+            f"Macro-F1 {'; '.join(shown)}. Models are chosen on select only; test and gold are reported, never "
+            f"used for a decision. Trained in {train_seconds:.0f} s. Metrics are grouped by split (`select/`, "
+            "`test/`, ...); confusion matrices and reliability diagrams are the run's PNG artifacts, the "
+            "resolved config is config.yaml.")
+    mlflow.set_tag("mlflow.note.content", text)
+    return text
+
+
+def _f1(scores: dict) -> str:
+    ci = scores.get("macro_f1_ci_low"), scores.get("macro_f1_ci_high")
+    bounds = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if None not in ci else ""
+    return f"{scores['macro_f1']:.3f}{bounds}"
 
 
 def log_figure(fig, artifact_file: str) -> None:
@@ -250,206 +316,9 @@ def log_text(text: str, artifact_file: str) -> None:
     mlflow.log_text(text, artifact_file)
 
 
-def log_model(model_dir: Path, example_texts: list[str], register_as: str | None, alias: str | None) -> str:
-    """Log the model directory as a pyfunc model (signature + input example); optionally register it.
-
-    Returns the model URI. `mlflow.pyfunc.load_model(uri).predict(pd.DataFrame({"text": [...]}))`
-    gives a frame with `label` and one `prob_<label>` column per class.
-    """
-    import mlflow
-    import pandas as pd
-    from mlflow.models import ModelSignature, infer_signature
-    from mlflow.types import ColSpec, Schema
-
-    from araclaim.train.model import Classifier
-    from araclaim.train.pyfunc import ClaimClassifierModel, output_frame
-
-    clf = Classifier.load(model_dir)
-    example = pd.DataFrame({"text": example_texts[:3], "article": ["a1"] * len(example_texts[:3])})
-    # `article` is optional: rows sharing it are one article in reading order, and give context
-    inputs = Schema([ColSpec("string", "text"), ColSpec("string", "article", required=False)])
-    signature = ModelSignature(inputs, infer_signature(example, output_frame(clf, example_texts[:3])).outputs)
-    with tempfile.TemporaryDirectory(prefix="araclaim-code-") as staging:
-        info = mlflow.pyfunc.log_model(
-            name=MODEL_ARTIFACT,
-            python_model=ClaimClassifierModel(),
-            artifacts={"model_dir": str(model_dir)},
-            code_paths=[str(_package_copy(Path(staging)))],
-            signature=signature,
-            input_example=example,
-            # Explicit requirements: MLflow's inference re-imports the model in a subprocess (slow).
-            pip_requirements=_requirements(clf.family),
-        )
-    if register_as:
-        version = mlflow.register_model(info.model_uri, register_as)
-        if alias:
-            mlflow.MlflowClient().set_registered_model_alias(register_as, alias, version.version)
-    return info.model_uri
-
-
-def _package_copy(staging: Path) -> Path:
-    """`araclaim/train` copied under `staging`: what a logged model carries as code (MLflow puts the folder
-    holding `araclaim/` on sys.path when it loads the model), so the model needs no araclaim install."""
-    target = staging / "araclaim" / "train"
-    shutil.copytree(Path(__file__).parent, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return target.parent
-
-
-def _requirements(family: str) -> list[str]:
-    """Pinned packages the logged model needs at load time (what `pip install` recreates it with)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    names = ["mlflow", "numpy", "pandas", "scikit-learn", "scipy", "skops", "pyyaml"]
-    if family != "baseline":
-        names += ["torch", "transformers", "tokenizers", "safetensors"]
-    pins = []
-    for name in names:
-        try:
-            pins.append(f"{name}=={version(name)}")
-        except PackageNotFoundError:
-            pins.append(name)
-    return pins
-
-
-# --- getting models back -------------------------------------------------------------------------
-
-def model_uri(spec: str) -> str | None:
-    """The MLflow URI for a --model value, or None when it names a local directory."""
-    if Path(spec).is_dir():
-        return None
-    if RUN_ID.match(spec):
-        return f"runs:/{spec}/{MODEL_ARTIFACT}"
-    if spec.startswith(("runs:/", "models:/")):
-        return spec
-    raise ModelLoadError(
-        f"--model {spec!r} is neither a directory nor an MLflow run id, runs:/ or models:/ URI; "
-        "find run ids with `araclaim compare` or in the MLflow UI (`araclaim ui`)"
-    )
-
-
-def load_classifier(spec: str, tracking_uri: str | None = None):
-    """Resolve a --model value to (Classifier, uri, run_id).
-
-    `spec` is a model directory, a 32-hex run id, or a runs:/ or models:/ URI (aliases such as
-    models:/araclaim@champion included). run_id is None for a plain directory.
-
-    From MLflow only the araclaim model directory inside the logged model is read, with the same safe loaders
-    as a local folder: the pickled pyfunc wrapper and the code logged beside it are downloaded as files and
-    never unpickled, imported or run (README, "Reliability and model trust"). A run's model is downloaded once
-    into the model cache (`model_cache_dir`) and loaded from there afterwards without MLflow (a run's logged
-    model never changes); a models:/ URI is resolved through the registry every time, since an alias can move.
-    Expected failures (no such run or model, an unreachable store, a malformed folder) raise ModelLoadError
-    with the cause chained; anything else is a bug and keeps its traceback.
-    """
-    from araclaim.train.model import Classifier
-
-    uri = model_uri(spec)
-    if uri is None:
-        return Classifier.load(spec), str(Path(spec).resolve()), None
-    cached = model_cache_dir(uri, tracking_uri)
-    if cached is not None and (cached / COMPLETE).is_file():
-        return Classifier.load(cached / MODEL_ARTIFACT), uri, run_id_of(uri)
-    connect(tracking_uri)
-    local = Path(tempfile.mkdtemp(prefix="araclaim-model-"))
-    try:
-        directory = _download_model_dir(uri, local)
-        if cached is not None:
-            directory = _fill_cache(directory, cached)
-        clf = Classifier.load(directory)
-    except BaseException:
-        shutil.rmtree(local, ignore_errors=True)
-        raise
-    if cached is not None:
-        shutil.rmtree(local, ignore_errors=True)
-    else:  # lazily read files (tokenizers, transformer weights) stay while the model lives
-        weakref.finalize(clf, shutil.rmtree, local, True)
-    return clf, uri, run_id_of(uri)
-
-
-COMPLETE = ".complete"  # written last into a model cache entry
-
-
-def model_cache_dir(uri: str, tracking_uri: str | None = None) -> Path | None:
-    """Where a runs:/ model is kept once downloaded: <cache>/models/<store>/<run id>/<path> (None for models:/).
-
-    Keyed by the tracking store too, so two stores never share an entry.
-    """
-    if not uri.startswith("runs:/"):
-        return None
-    import hashlib
-
-    from araclaim.train.onnxrun import cache_dir
-
-    store = hashlib.sha256(resolve_uri(tracking_uri).encode()).hexdigest()[:12]
-    run, _, path = uri[len("runs:/"):].partition("/")
-    return cache_dir() / "models" / store / run / (path.strip("/").replace("/", "_") or MODEL_ARTIFACT)
-
-
-def _fill_cache(directory: Path, cached: Path) -> Path:
-    """Copy a downloaded araclaim model directory into its cache entry, atomically (a rename of a complete
-    folder); returns the cached model directory. A race with another process keeps whichever landed first."""
-    target = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(directory, target / MODEL_ARTIFACT)
-    (target / COMPLETE).write_text("", encoding="utf-8")
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.replace(target, cached)
-    except OSError:  # another process filled the entry first: use it
-        shutil.rmtree(target, ignore_errors=True)
-    return cached / MODEL_ARTIFACT
-
-
-def _download_model_dir(uri: str, destination: Path) -> Path:
-    """Download the logged model at `uri` as plain files and return its araclaim model directory."""
-    import mlflow
-    import yaml
-    from mlflow.exceptions import MlflowException
-
-    try:
-        with warnings.catch_warnings():  # load-time notices about type hints and pickling, not the user's
-            warnings.simplefilter("ignore", UserWarning)
-            root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(destination)))
-        mlmodel = yaml.safe_load((root / "MLmodel").read_text(encoding="utf-8"))
-    except (MlflowException, OSError, yaml.YAMLError) as exc:
-        raise ModelLoadError(
-            f"could not load model {uri} from tracking store {mlflow.get_tracking_uri()}: {_first_line(exc)}. "
-            "Check the run id or name with `araclaim compare` or `araclaim ui`, and that "
-            "MLFLOW_TRACKING_URI points at the store that has it") from exc
-    try:
-        relative = mlmodel["flavors"]["python_function"]["artifacts"]["model_dir"]["path"]
-    except (KeyError, TypeError):
-        raise ModelLoadError(f"{uri} is not an araclaim model (its MLmodel names no model_dir artifact); pass a "
-                             "model logged by `araclaim train`") from None
-    directory = (root / str(relative)).resolve()
-    if not directory.is_relative_to(root.resolve()):  # a crafted MLmodel must not point outside the download
-        raise ModelLoadError(f"{uri}: its MLmodel points outside the model ({relative!r}); refusing it")
-    return directory
-
-
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (at most 300 characters), for one-line error messages."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-
-
-def run_id_of(uri: str) -> str | None:
-    """The training run behind a runs:/ or models:/ URI (None for a directory, or a model logged outside a run).
-
-    A registry that cannot answer is an error (ModelLoadError with the cause), not None: eval would otherwise
-    silently stop logging its scores back to the run.
-    """
-    if uri.startswith("runs:/"):
-        return uri[len("runs:/"):].split("/")[0]
-    if uri.startswith("models:/"):
-        import mlflow
-        from mlflow.exceptions import MlflowException
-
-        try:
-            info = mlflow.models.get_model_info(uri)
-        except (MlflowException, OSError) as exc:
-            raise ModelLoadError(f"cannot find the run of {uri} in {mlflow.get_tracking_uri()}: "
-                                 f"{_first_line(exc)}") from exc
-        return info.run_id
-    return None
 
 
 def log_to_existing_run(run_id: str, metrics: dict[str, float], files: list[Path]) -> None:

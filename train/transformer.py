@@ -281,9 +281,9 @@ def _macro_f1(eval_pred) -> dict[str, float]:
 class _EpochReport(TrainerCallback):
     """After each epoch's evaluation: train loss, select-set loss/macro-F1 and dev loss/macro-F1 to `on_epoch`.
 
-    Per-epoch F1 is named `<set>_epoch_macro_f1`, not `<set>_macro_f1`: MLflow shows the value of the
-    highest step as a run's metric, so a per-epoch `dev_macro_f1` would hide the final score logged after
-    training (at step 0) in the runs table.
+    The curves form one chart group, `epoch/` (`epoch/select_macro_f1`, `epoch/dev_loss`, ...), with the epoch
+    as step: apart from the final scores (`select/macro_f1`, logged once after training), which they must not
+    hide, since MLflow shows a metric's value at its highest step in the runs table.
     """
 
     def __init__(self, on_epoch, select_name: str, dev_name: str | None, dev_data):
@@ -296,14 +296,14 @@ class _EpochReport(TrainerCallback):
             self.train_loss = float(logs["loss"])
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-        row = {f"{self.select_name}_loss": metrics["eval_loss"],
-               f"{self.select_name}_epoch_macro_f1": metrics["eval_macro_f1"]}
+        row = {f"epoch/{self.select_name}_loss": metrics["eval_loss"],
+               f"epoch/{self.select_name}_macro_f1": metrics["eval_macro_f1"]}
         if self.train_loss is not None:
-            row["train_loss"] = self.train_loss
+            row["epoch/train_loss"] = self.train_loss
         if self.dev_data is not None and self.trainer is not None:
             dev = self.trainer.predict(self.dev_data, metric_key_prefix="dev").metrics
-            row[f"{self.dev_name}_loss"] = dev["dev_loss"]
-            row[f"{self.dev_name}_epoch_macro_f1"] = dev["dev_macro_f1"]
+            row[f"epoch/{self.dev_name}_loss"] = dev["dev_loss"]
+            row[f"epoch/{self.dev_name}_macro_f1"] = dev["dev_macro_f1"]
         epoch = int(round(state.epoch or 0))
         log.info("epoch %d: %s", epoch, ", ".join(f"{k}={v:.4f}" for k, v in sorted(row.items())))
         if self.on_epoch is not None:
