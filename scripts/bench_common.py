@@ -163,6 +163,39 @@ def flops_per_sentence(model_dir: Path, texts: list[str], pairs: bool) -> float:
     return sum(n * per_token + 4 * layers * n * n * h for n in pieces) / len(pieces)
 
 
+def parts_bound(texts: list[str], reps: int = 5) -> dict[str, float]:
+    """Sentences/s of the baseline's parts, each alone on `texts` (presplit, median of `reps`): a plain TF-IDF
+    (word 1-2 + char_wb 2-5 grams) + logistic regression fitted on data/train.jsonl, and the cue features. The
+    baseline has no dense GEMM; what its parts cost alone is its bound: `serial` (the two one after the other)
+    is what a baseline that shares nothing could reach at most."""
+    import statistics
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
+    from araclaim.train import cues
+
+    rows = [json.loads(x) for x in (REPO / "data/train.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    pipe = make_pipeline(make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                                    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+                         LogisticRegression(max_iter=300))
+    pipe.fit([r["text"] for r in rows], [r["label"] for r in rows])
+
+    def rate(run) -> float:
+        times = []
+        for _ in range(reps):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        return len(texts) / statistics.median(times)
+
+    out = {"tfidf_lr": rate(lambda: pipe.predict_proba(texts)),
+           "cues": rate(lambda: [cues.extract(t) for t in texts])}
+    out["serial"] = 1 / (1 / out["tfidf_lr"] + 1 / out["cues"])
+    return out
+
+
 def markdown(result: dict, args) -> str:
     """The tables of one run, as the README shows them."""
     m = result["machine"]
@@ -189,6 +222,11 @@ def markdown(result: dict, args) -> str:
     extra = [b for b in rows if b["code"] == "before" and b["precision"] in ("bf16", "int8") and "median" in b]
     for b in extra:
         lines.append(f"| {b['name']} | {b['input']} | {b['median']:.1f} ({b['precision']}, before) | | | |")
+    if result.get("parts"):
+        p = result["parts"]
+        lines += ["", f"Baseline parts alone on the same presplit sentences (its bound; no dense GEMM): TF-IDF + "
+                      f"logistic regression {p['tfidf_lr']:.0f}/s, cue features {p['cues']:.0f}/s, the two in "
+                      f"series {p['serial']:.0f}/s."]
     if result.get("startup"):
         lines += ["", "| start-up, one sentence from a run id, warm | before (s) | after (s) |", "|---|---|---|"]
         lines += [f"| {k} | {v['before']:.2f} | {v['after']:.2f} |" for k, v in result["startup"].items()]

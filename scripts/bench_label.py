@@ -41,7 +41,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
-from bench_common import build_bert_base, flops_per_sentence, gemm_bound, machine, markdown, run_model_dir  # noqa: E402
+from bench_common import (  # noqa: E402
+    build_bert_base, flops_per_sentence, gemm_bound, machine, markdown, parts_bound, run_model_dir)
 
 ARTICLE_FILES = ("data/articles/select.jsonl", "data/articles/calibrate.jsonl", "data/articles/test.jsonl")
 
@@ -311,6 +312,9 @@ def main(argv=None) -> int:
         return out
 
     if "offline" not in skip:
+        result["parts"] = parts = parts_bound([s for _, ss in arts for s in ss], reps=args.repeats)
+        print(f"baseline parts alone (presplit): TF-IDF+LR {parts['tfidf_lr']:.0f}/s, cue features "
+              f"{parts['cues']:.0f}/s, in series {parts['serial']:.0f}/s", flush=True)
         print("offline models (sentences/s, median):", flush=True)
         for name in ("baseline", "tiny-bert", "ensemble"):
             if name not in runs:
