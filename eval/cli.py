@@ -17,7 +17,7 @@ from pathlib import Path
 
 from araclaim.train.errors import AraclaimError
 
-EPILOG = "Each subcommand has --help. Runs go to $MLFLOW_TRACKING_URI or ./mlruns (see `araclaim ui`)."
+EPILOG = "Each subcommand has --help. Runs go to $MLFLOW_TRACKING_URI or the repo's mlruns/ (see `araclaim ui`)."
 
 
 def cmd_train(args) -> int:
@@ -107,17 +107,9 @@ def cmd_compare(args) -> int:
 
 
 def cmd_ui(args) -> int:
-    from araclaim.train.tracking import connect, default_uri, local_artifact_root
+    from araclaim.eval.ui import run_ui
 
-    uri = default_uri()
-    cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
-           "--host", "127.0.0.1", "--port", str(args.port)]
-    if local_artifact_root(uri) is not None:
-        connect(uri)  # a fresh local store is built here, under its lock, not by the UI's workers
-        cmd += ["--default-artifact-root", local_artifact_root(uri).as_uri()]
-    print(f"MLflow UI on http://127.0.0.1:{args.port} over {uri} (Ctrl-C to stop)", file=sys.stderr)
-    os.execv(sys.executable, cmd)
-    return 0  # not reached
+    return run_ui(args.port, args.experiment, args.verbose)
 
 
 def cmd_data_check(args) -> int:
@@ -188,8 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--csv", action="store_true", help="CSV instead of a table")
     c.set_defaults(func=cmd_compare)
 
-    u = sub.add_parser("ui", help="open the MLflow UI on 127.0.0.1 over the project's store")
+    u = sub.add_parser("ui", help="the MLflow UI over the project's store; prints the link to the training runs")
     u.add_argument("--port", type=int, default=5000)
+    u.add_argument("--experiment", default="araclaim", help="experiment the printed link opens (default araclaim)")
     u.set_defaults(func=cmd_ui)
 
     d = sub.add_parser("data", help="check or summarise labelled data")

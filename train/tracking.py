@@ -72,17 +72,20 @@ def _init_local_store(uri: str) -> None:
     fresh clone collide ("duplicate column name", "expected to match one row"), and all but one die. Holding
     an exclusive lock while the first client is created makes the first process build the schema and every
     other one find it complete; the kernel drops the lock when its holder exits, kill -9 included.
+
+    The store is opened with its artifact root beside the database, so the experiment MLflow creates with a
+    new store ("Default") keeps its artifacts there too, not in ./mlruns of whatever directory this runs in.
     """
     if uri in _READY:
         return
     from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
     db = _sqlite_path(uri)
     db.parent.mkdir(parents=True, exist_ok=True)
     with atomic.file_lock(db.with_name(db.name + ".lock")):
         try:
-            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # builds the schema when new
+            SqlAlchemyStore(uri, local_artifact_root(uri).as_uri())  # builds the schema when new
         except MlflowException as exc:  # e.g. a store from an older MLflow: its message says how to upgrade it
             raise AraclaimError(f"MLflow store {db}: {first_line(exc)}") from exc
     _READY.add(uri)
@@ -99,12 +102,18 @@ def _check_reachable(uri: str, timeout: float = 3.0) -> None:
         raise AraclaimError(
             f"MLflow tracking server {uri} is not reachable ({exc}); start it with "
             "`mlflow server --host 127.0.0.1 --port 5000`, or unset MLFLOW_TRACKING_URI / "
-            "tracking.uri to use the local store in ./mlruns"
+            f"tracking.uri to use the project's local store in {LOCAL_STORE}"
         ) from None
 
 
+# Marks an experiment as model training, so the UI opens it on its runs, not on the GenAI traces page
+# (MLflow 3's UI reads this tag; "custom_model_development" is its value for classic ML training).
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+
+
 def experiment_id(name: str) -> str:
-    """Get or create the experiment; a local store keeps artifacts beside its database (mlruns/artifacts).
+    """Get or create the experiment; a local store keeps artifacts beside its database (<db folder>/artifacts),
+    whatever the working directory.
 
     Parallel runs may all find the experiment missing and all create it: the losers get
     RESOURCE_ALREADY_EXISTS and use the winner's.
@@ -117,7 +126,8 @@ def experiment_id(name: str) -> str:
         return exp.experiment_id
     root = local_artifact_root(mlflow.get_tracking_uri())
     try:
-        return mlflow.create_experiment(name, artifact_location=root.as_uri() if root else None)
+        return mlflow.create_experiment(name, artifact_location=root.as_uri() if root else None,
+                                        tags=EXPERIMENT_KIND)
     except MlflowException as exc:
         if exc.error_code != "RESOURCE_ALREADY_EXISTS":
             raise
