@@ -82,12 +82,13 @@ def assert_same_finished_runs(run_ids: list[str], uri: str) -> None:
 
 
 def test_parallel_trainings_on_a_fresh_local_store(tmp_path, tiny_data, experiment):
-    """A seed sweep started at once on a fresh clone: the store's first use must not race (issue 12)."""
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env["ARACLAIM_TEST_EXPERIMENT"] = experiment
+    """A seed sweep started at once on a fresh clone: the store's first use must not race (issue 12). (The
+    default store is the repo's mlruns/, so the test names a fresh one of its own, built the same way.)"""
+    uri = f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "ARACLAIM_TEST_EXPERIMENT": experiment}
     run_ids = parallel_trainings(3, tiny_data, tmp_path, env)
-    assert (tmp_path / "mlruns" / "mlflow.db").is_file()  # the default store, created by the first of them
-    assert_same_finished_runs(run_ids, f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    assert (tmp_path / "mlruns" / "mlflow.db").is_file()  # created by the first of them
+    assert_same_finished_runs(run_ids, uri)
     assert {p.name for p in (tmp_path / "outputs").iterdir()} == {f"baseline-{r}" for r in run_ids}
 
 
@@ -145,3 +146,21 @@ def test_a_runs_model_is_downloaded_once_and_then_loaded_without_mlflow(trained_
     texts = ["نفت الوزارة صحة التقارير", "قال الوزير إن الخطة جاهزة"]
     assert (uri2, run_id2) == (uri, run_id)
     assert (again.predict_proba(texts) == clf.predict_proba(texts)).all()
+
+
+def test_a_local_store_is_the_repos_and_keeps_artifacts_beside_it_from_any_directory(tmp_path, monkeypatch):
+    import mlflow
+
+    from araclaim.train.tracking import default_uri, experiment_id
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert default_uri() == f"sqlite:///{REPO / 'mlruns' / 'mlflow.db'}"  # not ./mlruns of the working directory
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    connect(f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}")
+    root = (tmp_path / "store" / "artifacts").as_uri()
+    exp = mlflow.get_experiment(experiment_id("placement"))
+    assert exp.artifact_location == root and mlflow.get_experiment("0").artifact_location.startswith(root)
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"  # the UI opens it on its runs
+    assert not any(elsewhere.iterdir())
