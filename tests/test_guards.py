@@ -75,7 +75,7 @@ def test_a_bug_in_a_model_loader_keeps_its_traceback(model_dir, monkeypatch, tmp
     def buggy(directory):
         return {}["no such key"]  # stands for a bug in a loader
 
-    monkeypatch.setattr(train.baseline, "load", buggy)
+    monkeypatch.setattr(araclaim.train.baseline, "load", buggy)
     with pytest.raises(KeyError, match="no such key"):
         load_classifier(str(model_dir))
     with pytest.raises(KeyError):  # the CLI does not turn it into "could not load model" either
