@@ -164,3 +164,21 @@ def test_a_local_store_is_the_repos_and_keeps_artifacts_beside_it_from_any_direc
     assert exp.artifact_location == root and mlflow.get_experiment("0").artifact_location.startswith(root)
     assert exp.tags["mlflow.experimentKind"] == "custom_model_development"  # the UI opens it on its runs
     assert not any(elsewhere.iterdir())
+
+
+def test_each_family_logs_only_the_params_it_reads():
+    from araclaim.train.tracking import run_params
+
+    def keys(config, *sets):
+        return set(run_params(load_config(REPO / f"configs/{config}.yaml", list(sets))))
+
+    common = {"name", "family", "seed", "context", "data.select", "calibration.method"}
+    baseline, tiny = keys("baseline"), keys("tiny-bert")
+    assert common <= baseline and "baseline.C" in baseline and not {k for k in baseline if "transformer" in k}
+    assert "transformer.pretrain.vocab_size" in tiny and "transformer.name_or_path" not in tiny  # no hub name
+    assert not {k for k in tiny if k.startswith(("baseline.", "ensemble.", "tracking."))} and "context_size" not in tiny
+    assert {"transformer.name_or_path", "transformer.learning_rate"} <= keys("arabert")
+    assert {"baseline.C", "transformer.pretrain.vocab_size", "ensemble.weight_steps"} <= keys("ensemble")
+    reuse = keys("ensemble", "ensemble.transformer_model=" + "ab" * 16)  # the member's own run has its params
+    assert "ensemble.transformer_model" in reuse and not {k for k in reuse if k.startswith("transformer.")}
+    assert "context_size" in keys("baseline", "context=window")
