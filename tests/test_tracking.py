@@ -181,4 +181,5 @@ def test_each_family_logs_only_the_params_it_reads():
     assert {"baseline.C", "transformer.pretrain.vocab_size", "ensemble.weight_steps"} <= keys("ensemble")
     reuse = keys("ensemble", "ensemble.transformer_model=" + "ab" * 16)  # the member's own run has its params
     assert "ensemble.transformer_model" in reuse and not {k for k in reuse if k.startswith("transformer.")}
-    assert "context_size" in keys("baseline", "context=window")
+    assert "context_size" in keys("baseline", "context=window") and "baseline.context_weight" in baseline
+    assert "baseline.context_weight" not in keys("baseline", "context=none")

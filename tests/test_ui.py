@@ -95,8 +95,9 @@ def test_ui_link_opens_the_runs_with_grouped_metrics_and_a_confusion_matrix(ui, 
         for group in ("select", "test", "gold_article", "gold_article_ci", "gold_article_per_class", "cost"):
             assert re.search(rf"^{group}\n\(\d+\)$", text, re.M), group  # a chart section per metric group
         _close_assistant(page)
-        page.get_by_placeholder("Search metric charts").fill("macro_f1")  # the README's walk-through
-        page.get_by_text("test/macro_f1", exact=True).first.wait_for()
+        page.get_by_placeholder("Search metric charts").fill("/macro_f1")  # the README's walk-through
+        page.get_by_text("calibrate/lenient_macro_f1", exact=True).first.wait_for(state="detached")
+        page.wait_for_timeout(1000)  # the charts' bars animate in
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))
 

@@ -190,8 +190,8 @@ def run_params(cfg) -> dict[str, str]:
     """The config keys this run's family reads, as MLflow params (the whole resolved config is config.yaml).
 
     Every family: name, family, seed, context (context_size with a window), data.*, calibration.*. Baseline:
-    baseline.*. Transformer: transformer.* (pretrain.* for a built tiny BERT, name_or_path otherwise).
-    Ensemble: both members' keys and ensemble.*, or only ensemble.transformer_model when it reuses a member.
+    baseline.* (context_* only with context). Transformer: transformer.* (pretrain.* for a built tiny BERT,
+    name_or_path otherwise). Ensemble: both members' keys and ensemble.*, or only ensemble.transformer_model when it reuses a member.
     """
     from araclaim.train.config import flatten
 
@@ -206,6 +206,8 @@ def run_params(cfg) -> dict[str, str]:
     unused = {"transformer.name_or_path" if cfg.transformer.pretrain is not None else "transformer.pretrain"}
     if cfg.context != "window":
         unused.add("context_size")
+    if cfg.context == "none":  # the baseline's context block is built only when it reads context
+        unused |= {"baseline.context_weight", "baseline.context_folds"}
     return {k: v for k, v in flat.items() if k not in unused and
             ("." not in k or k.startswith(tuple(sections)))}
 
