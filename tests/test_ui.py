@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from araclaim.eval.ui import training_runs_link
+from araclaim.eval.ui import say_store, training_runs_link
 from araclaim.train.config import load_config
 from araclaim.train.pipeline import train
 
@@ -28,11 +28,10 @@ try:
     from playwright.sync_api import sync_playwright
 except ImportError:  # the dev extra has it
     sync_playwright = None
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed and could not be (make test "
-                                                "runs `apt-get install -y chromium` as root); the UI is not opened"),
-    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (pip install -e '.[dev]')"),
-]
+MISSING = ("Debian's chromium is not installed and could not be (make test runs `apt-get install -y chromium` as "
+           "root); the UI is not opened" if CHROMIUM is None else
+           "playwright is not installed (pip install -e '.[dev]')" if sync_playwright is None else None)
+needs_browser = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 SCREENSHOT = REPO / "outputs" / "ui" / "runs.png"
 WAIT_MS = 120_000  # the UI's first page on two busy cores
 
@@ -74,6 +73,7 @@ def ui(store, tmp_path):
         proc.wait(timeout=30)
 
 
+@needs_browser
 def test_ui_link_opens_the_runs_with_grouped_metrics_and_a_confusion_matrix(ui, store):
     link, said = ui
     db = store[len("sqlite:///"):]
@@ -123,3 +123,12 @@ def test_links_for_an_experiment_and_for_none():
     assert training_runs_link("http://h:1/", "7") == \
         "http://h:1/#/experiments/7/runs?workflowType=machine_learning&compareRunsMode=CHART"
     assert training_runs_link("http://h:1", None) == "http://h:1/#/experiments?workflowType=machine_learning"
+
+
+def test_a_store_without_runs_is_named_and_warned_about(capsys):
+    say_store("the store /x/mlflow.db", "araclaim", None, 0)
+    assert "over the store /x/mlflow.db" in capsys.readouterr().err
+    say_store("the store /x/mlflow.db", "araclaim", "3", 0)
+    assert "warning: experiment 'araclaim' has no runs in this store" in capsys.readouterr().err
+    say_store("the store /x/mlflow.db", "araclaim", "3", 2)
+    assert "warning" not in capsys.readouterr().err
