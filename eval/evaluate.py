@@ -1,7 +1,8 @@
 """`araclaim eval`: score one model on one or more gold files, next to the reference labellers.
 
-Reports go to the terminal (or JSON), to a Markdown/JSON/PNG report directory, and, when the model
-came from MLflow, into that run as `<gold name>_<metric>` so the UI and `araclaim compare` sort by them.
+Reports go to the terminal (or JSON), to a Markdown/JSON/PNG report directory, and, when the model came
+from MLflow, into that run as `<gold name>/<metric>` (tracking.score_metrics), so the UI and `araclaim compare`
+sort by them.
 """
 from __future__ import annotations
 

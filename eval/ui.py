@@ -91,7 +91,7 @@ def run_ui(port: int, experiment: str, verbose: bool = False) -> int:
     if uri.startswith(("http://", "https://")):  # a tracking server already has its UI
         connect(uri)
         exp_id, runs = find_experiment(uri, experiment)
-        _say_store(f"the tracking server {uri}", experiment, exp_id, runs)
+        say_store(f"the tracking server {uri}", experiment, exp_id, runs)
         print(training_runs_link(uri, exp_id), flush=True)
         return 0
     _check_port_free(port)
@@ -106,7 +106,7 @@ def run_ui(port: int, experiment: str, verbose: bool = False) -> int:
         base = f"http://{HOST}:{port}"
         _wait_until_up(server, base)
         exp_id, runs = find_experiment(base, experiment)
-        _say_store(where, experiment, exp_id, runs)
+        say_store(where, experiment, exp_id, runs)
         print(training_runs_link(base, exp_id), flush=True)
         print("(Ctrl-C stops the UI)", file=sys.stderr, flush=True)
         server.wait()
@@ -119,7 +119,8 @@ def run_ui(port: int, experiment: str, verbose: bool = False) -> int:
             server.wait(timeout=30)
 
 
-def _say_store(where: str, experiment: str, exp_id: str | None, runs: int) -> None:
+def say_store(where: str, experiment: str, exp_id: str | None, runs: int) -> None:
+    """Tell the user (stderr) which store the UI shows, and warn when the experiment has no runs there."""
     print(f"MLflow UI over {where}", file=sys.stderr)
     if runs == 0:
         missing = "does not exist" if exp_id is None else "has no runs"

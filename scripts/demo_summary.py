@@ -20,4 +20,4 @@ for name, ref in gold["reference"].items():
 print(f"full report:          {demo / 'eval' / 'gold_article.md'}")
 print(f"labelled sample:      {labelled} ({sum(counts.values())} sentences: "
       + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + ")")
-print("\nOpen the MLflow UI:   make ui   (or .venv/bin/araclaim ui), then browse http://127.0.0.1:5000")
+print("\nCompare the runs:     make ui   (or .venv/bin/araclaim ui), then open the link it prints")

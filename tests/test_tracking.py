@@ -82,12 +82,13 @@ def assert_same_finished_runs(run_ids: list[str], uri: str) -> None:
 
 
 def test_parallel_trainings_on_a_fresh_local_store(tmp_path, tiny_data, experiment):
-    """A seed sweep started at once on a fresh clone: the store's first use must not race (issue 12)."""
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env["ARACLAIM_TEST_EXPERIMENT"] = experiment
+    """A seed sweep started at once on a fresh clone: the store's first use must not race (issue 12). (The
+    default store is the repo's mlruns/, so the test names a fresh one of its own, built the same way.)"""
+    uri = f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "ARACLAIM_TEST_EXPERIMENT": experiment}
     run_ids = parallel_trainings(3, tiny_data, tmp_path, env)
-    assert (tmp_path / "mlruns" / "mlflow.db").is_file()  # the default store, created by the first of them
-    assert_same_finished_runs(run_ids, f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    assert (tmp_path / "mlruns" / "mlflow.db").is_file()  # created by the first of them
+    assert_same_finished_runs(run_ids, uri)
     assert {p.name for p in (tmp_path / "outputs").iterdir()} == {f"baseline-{r}" for r in run_ids}
 
 
@@ -171,3 +172,40 @@ def test_a_runs_dataset_inputs_come_from_the_hugging_face_splits(trained_baselin
         assert [c["name"] for c in json.loads(dataset.schema)["mlflow_colspec"]] == hf[name].column_names
         assert json.loads(dataset.profile)["num_rows"] == hf[name].num_rows
         assert {t.key: t.value for t in entry.tags}["mlflow.data.context"] == roles[name]
+
+
+def test_a_local_store_is_the_repos_and_keeps_artifacts_beside_it_from_any_directory(tmp_path, monkeypatch):
+    import mlflow
+
+    from araclaim.train.tracking import default_uri, experiment_id
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert default_uri() == f"sqlite:///{REPO / 'mlruns' / 'mlflow.db'}"  # not ./mlruns of the working directory
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    connect(f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}")
+    root = (tmp_path / "store" / "artifacts").as_uri()
+    exp = mlflow.get_experiment(experiment_id("placement"))
+    assert exp.artifact_location == root and mlflow.get_experiment("0").artifact_location.startswith(root)
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"  # the UI opens it on its runs
+    assert not any(elsewhere.iterdir())
+
+
+def test_each_family_logs_only_the_params_it_reads():
+    from araclaim.train.tracking import run_params
+
+    def keys(config, *sets):
+        return set(run_params(load_config(REPO / f"configs/{config}.yaml", list(sets))))
+
+    common = {"name", "family", "seed", "context", "data.select", "calibration.method"}
+    baseline, tiny = keys("baseline"), keys("tiny-bert")
+    assert common <= baseline and "baseline.C" in baseline and not {k for k in baseline if "transformer" in k}
+    assert "transformer.pretrain.vocab_size" in tiny and "transformer.name_or_path" not in tiny  # no hub name
+    assert not {k for k in tiny if k.startswith(("baseline.", "ensemble.", "tracking."))} and "context_size" not in tiny
+    assert {"transformer.name_or_path", "transformer.learning_rate"} <= keys("arabert")
+    assert {"baseline.C", "transformer.pretrain.vocab_size", "ensemble.weight_steps"} <= keys("ensemble")
+    reuse = keys("ensemble", "ensemble.transformer_model=" + "ab" * 16)  # the member's own run has its params
+    assert "ensemble.transformer_model" in reuse and not {k for k in reuse if k.startswith("transformer.")}
+    assert "context_size" in keys("baseline", "context=window") and "baseline.context_weight" in baseline
+    assert "baseline.context_weight" not in keys("baseline", "context=none")

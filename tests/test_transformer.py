@@ -70,7 +70,7 @@ def test_arabert_config_trains_from_a_local_directory(workdir, tiny_data, tmp_pa
     client = mlflow.MlflowClient()
     run = client.get_run(result.run_id)
     assert run.data.tags["model_family"] == run.data.params["family"] == "transformer"
-    assert run.data.tags["encoder"] == bert == run.data.params["transformer.name_or_path"]
+    assert run.data.tags["encoder"] == str(bert) == run.data.params["transformer.name_or_path"]
     assert not any(k.startswith(("baseline.", "transformer.pretrain")) for k in run.data.params)
     for key in ("epoch/train_loss", "epoch/dev_loss", "epoch/dev_macro_f1", "epoch/select_loss",
                 "epoch/select_macro_f1"):

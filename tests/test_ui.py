@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from araclaim.eval.ui import training_runs_link
+from araclaim.eval.ui import say_store, training_runs_link
 from araclaim.train.config import load_config
 from araclaim.train.pipeline import train
 
@@ -28,11 +28,10 @@ try:
     from playwright.sync_api import sync_playwright
 except ImportError:  # the dev extra has it
     sync_playwright = None
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed and could not be (make test "
-                                                "runs `apt-get install -y chromium` as root); the UI is not opened"),
-    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (pip install -e '.[dev]')"),
-]
+MISSING = ("Debian's chromium is not installed and could not be (make test runs `apt-get install -y chromium` as "
+           "root); the UI is not opened" if CHROMIUM is None else
+           "playwright is not installed (pip install -e '.[dev]')" if sync_playwright is None else None)
+needs_browser = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 SCREENSHOT = REPO / "outputs" / "ui" / "runs.png"
 WAIT_MS = 120_000  # the UI's first page on two busy cores
 
@@ -74,6 +73,7 @@ def ui(store, tmp_path):
         proc.wait(timeout=30)
 
 
+@needs_browser
 def test_ui_link_opens_the_runs_with_grouped_metrics_and_a_confusion_matrix(ui, store):
     link, said = ui
     db = store[len("sqlite:///"):]
@@ -95,8 +95,9 @@ def test_ui_link_opens_the_runs_with_grouped_metrics_and_a_confusion_matrix(ui, 
         for group in ("select", "test", "gold_article", "gold_article_ci", "gold_article_per_class", "cost"):
             assert re.search(rf"^{group}\n\(\d+\)$", text, re.M), group  # a chart section per metric group
         _close_assistant(page)
-        page.get_by_placeholder("Search metric charts").fill("macro_f1")  # the README's walk-through
-        page.get_by_text("test/macro_f1", exact=True).first.wait_for()
+        page.get_by_placeholder("Search metric charts").fill("/macro_f1")  # the README's walk-through
+        page.get_by_text("calibrate/lenient_macro_f1", exact=True).first.wait_for(state="detached")
+        page.wait_for_timeout(1000)  # the charts' bars animate in
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))
 
@@ -122,3 +123,12 @@ def test_links_for_an_experiment_and_for_none():
     assert training_runs_link("http://h:1/", "7") == \
         "http://h:1/#/experiments/7/runs?workflowType=machine_learning&compareRunsMode=CHART"
     assert training_runs_link("http://h:1", None) == "http://h:1/#/experiments?workflowType=machine_learning"
+
+
+def test_a_store_without_runs_is_named_and_warned_about(capsys):
+    say_store("the store /x/mlflow.db", "araclaim", None, 0)
+    assert "over the store /x/mlflow.db" in capsys.readouterr().err
+    say_store("the store /x/mlflow.db", "araclaim", "3", 0)
+    assert "warning: experiment 'araclaim' has no runs in this store" in capsys.readouterr().err
+    say_store("the store /x/mlflow.db", "araclaim", "3", 2)
+    assert "warning" not in capsys.readouterr().err

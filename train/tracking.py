@@ -26,7 +26,7 @@ LOCAL_STORE = PROJECT_ROOT / "mlruns"
 
 
 def default_uri() -> str:
-    """$MLFLOW_TRACKING_URI if set, else the project's SQLite store <repo>/mlruns/mlflow.db (what `araclaim ui` opens)."""
+    """$MLFLOW_TRACKING_URI if set, else the project's SQLite store <repo>/mlruns/mlflow.db (`araclaim ui` opens it)."""
     env = os.environ.get("MLFLOW_TRACKING_URI")
     if env:
         return env
@@ -190,8 +190,9 @@ def run_params(cfg) -> dict[str, str]:
     """The config keys this run's family reads, as MLflow params (the whole resolved config is config.yaml).
 
     Every family: name, family, seed, context (context_size with a window), data.*, calibration.*. Baseline:
-    baseline.*. Transformer: transformer.* (pretrain.* for a built tiny BERT, name_or_path otherwise).
-    Ensemble: both members' keys and ensemble.*, or only ensemble.transformer_model when it reuses a member.
+    baseline.* (context_* only with context). Transformer: transformer.* (pretrain.* for a built tiny BERT,
+    name_or_path otherwise). Ensemble: both members' keys and ensemble.*, without transformer.* when it reuses a
+    trained member (ensemble.transformer_model; that run has its params).
     """
     from araclaim.train.config import flatten
 
@@ -206,6 +207,8 @@ def run_params(cfg) -> dict[str, str]:
     unused = {"transformer.name_or_path" if cfg.transformer.pretrain is not None else "transformer.pretrain"}
     if cfg.context != "window":
         unused.add("context_size")
+    if cfg.context == "none":  # the baseline's context block is built only when it reads context
+        unused |= {"baseline.context_weight", "baseline.context_folds"}
     return {k: v for k, v in flat.items() if k not in unused and
             ("." not in k or k.startswith(tuple(sections)))}
 
@@ -294,6 +297,8 @@ def describe_run(cfg, scores: dict[str, dict], train_seconds: float) -> str:
             "transformer": f"a fine-tuned {_encoder(cfg)} classifier"}[cfg.family]
     if cfg.family == "transformer" and cfg.transformer.pretrain is not None:
         what = "a tiny BERT built from the project's own text, then fine-tuned"
+    if cfg.family == "ensemble" and cfg.ensemble.transformer_model:
+        what += f" (the transformer member reused from {cfg.ensemble.transformer_model})"
     window = f" ({cfg.context_size} sentences)" if cfg.context == "window" else ""
     shown = [f"{name} {_f1(s)}" for name, s in scores.items() if name not in ("dev", "calibrate")]
     text = (f"{cfg.name} ({cfg.family}): {what}, reading article context `{cfg.context}`{window}. "
