@@ -229,7 +229,10 @@ def markdown(result: dict, args) -> str:
                       f"series {p['serial']:.0f}/s."]
     if result.get("startup"):
         lines += ["", "| start-up, one sentence from a run id, warm | before (s) | after (s) |", "|---|---|---|"]
-        lines += [f"| {k} | {v['before']:.2f} | {v['after']:.2f} |" for k, v in result["startup"].items()]
+        def secs(v: float) -> str:  # nan: that code could not load the model (see bench_label.startup)
+            return f"{v:.2f}" if v == v else "n/a"
+
+        lines += [f"| {k} | {secs(v['before'])} | {secs(v['after'])} |" for k, v in result["startup"].items()]
     if result.get("memory"):
         lines += ["", "| `araclaim label`, ensemble, test articles repeated | sentences | seconds | peak RSS |",
                   "|---|---|---|---|"]
