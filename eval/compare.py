@@ -28,11 +28,11 @@ COLUMNS = [
 SORT_BY = [f"metrics.{tracking.metric_key('select', 'macro_f1')}"]
 
 
-def _fmt(value) -> str:
+def _fmt(value, header: str = "") -> str:
     if value is None or value != value:  # None or NaN
         return "-"
-    if isinstance(value, float):
-        return f"{value:.3f}" if value < 100 else f"{value:.0f}"
+    if isinstance(value, float):  # scores to 3 decimals; seconds (`*_s`) and large values whole
+        return f"{value:.0f}" if header.endswith("_s") or value >= 100 else f"{value:.3f}"
     return str(value)
 
 
@@ -46,7 +46,7 @@ def compare_rows(experiment: str, tracking_uri: str | None = None) -> list[list[
     keys = [k for k in SORT_BY if k in frame]
     if keys:
         frame = frame.sort_values(keys, ascending=False, na_position="last")
-    return [[_fmt(row.get(col)) for _, col in COLUMNS] for _, row in frame.iterrows()]
+    return [[_fmt(row.get(col), header) for header, col in COLUMNS] for _, row in frame.iterrows()]
 
 
 def compare_table(experiment: str, as_csv: bool = False, tracking_uri: str | None = None) -> str:
