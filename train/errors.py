@@ -19,3 +19,8 @@ class ConfigError(AraclaimError):
 
 class ModelLoadError(AraclaimError):
     """A model could not be found or loaded; the message says how to supply it."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (at most 300 characters), for one-line error messages."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]

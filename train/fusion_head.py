@@ -22,7 +22,7 @@ from transformers import (
 )
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-from araclaim.train.errors import ModelLoadError
+from araclaim.train.errors import ModelLoadError, first_line
 from araclaim.train.labels import LABELS
 
 
@@ -105,7 +105,7 @@ def load_model(directory: Path, meta: dict):
     try:
         model = model_cls.from_pretrained(directory, local_files_only=True, use_safetensors=True)
     except (OSError, ValueError, RuntimeError, SafetensorError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        first = first_line(exc)
         raise ModelLoadError(f"{directory}: cannot load the transformer weights ({first}); retrain the model "
                              "or copy it again") from exc
     if torch.cuda.is_available():

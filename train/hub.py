@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
-from araclaim.train.errors import ModelLoadError
+from araclaim.train.errors import ModelLoadError, first_line
 
 PROBE_TIMEOUT_S = 3.0  # how long the hub may take to accept a TCP connection before we call it unreachable
 
@@ -111,5 +111,5 @@ def from_pretrained(loader, source: str, local_only: bool, name: str, **kwargs):
     except ModelLoadError:
         raise
     except (OSError, ValueError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        first = first_line(exc)
         raise _load_error(name, f"loading from {source} failed: {first}") from None

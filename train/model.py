@@ -15,7 +15,7 @@ import numpy as np
 
 from araclaim.train import atomic, context
 from araclaim.train.calibration import Calibrator
-from araclaim.train.errors import ModelLoadError
+from araclaim.train.errors import ModelLoadError, first_line
 from araclaim.train.features import SentenceFeatures
 from araclaim.train.labels import LABELS
 
@@ -120,7 +120,7 @@ class Classifier:
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
-            raise ModelLoadError(f"{meta_path}: unreadable ({type(exc).__name__}: {_first_line(exc)}); "
+            raise ModelLoadError(f"{meta_path}: unreadable ({type(exc).__name__}: {first_line(exc)}); "
                                  "retrain the model or copy the folder again") from exc
         if not isinstance(meta, dict) or not isinstance(meta.get("labels"), list):
             raise ModelLoadError(f"{meta_path}: not an araclaim model description (no 'labels' list)")
@@ -131,16 +131,12 @@ class Classifier:
             backend = importlib.import_module(BACKENDS[family]).load(directory)
         except (OSError, ValueError) as exc:  # a file of the folder missing, unreadable or malformed
             raise ModelLoadError(
-                f"could not load model {directory}: {type(exc).__name__}: {_first_line(exc)} (is it a complete "
+                f"could not load model {directory}: {type(exc).__name__}: {first_line(exc)} (is it a complete "
                 "model directory written by `araclaim train`?)") from exc
         adjust = tuple(meta["adjust"]) if meta.get("adjust") else None
         return cls(backend=backend, family=family, labels=tuple(meta["labels"]), adjust=adjust,
                    calibrator=Calibrator.from_dict(meta.get("calibration")),
                    context_size=int(meta.get("context_size", 0)), precision_record=meta.get("precision"))
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def fit_prior_adjustment(probs: np.ndarray, gold: list[str], labels=LABELS, iters: int = 200) -> tuple[float, ...]:

@@ -14,8 +14,8 @@ import warnings
 import weakref
 from pathlib import Path
 
-from araclaim.train.errors import ModelLoadError
-from araclaim.train.tracking import first_line, connect, resolve_uri
+from araclaim.train.errors import ModelLoadError, first_line
+from araclaim.train.tracking import connect, resolve_uri
 
 # The logged pyfunc model's name inside each run. Every run's model keeps this one name, so
 # `runs:/<run id>/model` (README, tests, `mlflow models serve`, Spark UDFs) names it for every run; the UI's

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from araclaim.train import atomic
-from araclaim.train.errors import AraclaimError
+from araclaim.train.errors import AraclaimError, first_line
 from araclaim.train.paths import PROJECT_ROOT
 
 # The project's own store, in the checkout (git-ignored): the same store from any working directory, so
@@ -329,11 +329,6 @@ def log_text(text: str, artifact_file: str) -> None:
     import mlflow
 
     mlflow.log_text(text, artifact_file)
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (at most 300 characters), for one-line error messages."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def log_to_existing_run(run_id: str, metrics: dict[str, float], files: list[Path]) -> None:
